@@ -1,0 +1,5 @@
+import sys
+
+from pylic.cli import main
+
+sys.exit(main())

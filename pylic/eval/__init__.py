@@ -1,0 +1,1 @@
+"""Evaluation: metrics, image sets, classical baselines, RD curves and Bjontegaard deltas."""

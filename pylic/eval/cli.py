@@ -1,0 +1,28 @@
+"""Entry point of `invoke evaluate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pylic.codec.tiling import tile_to_size
+from pylic.errors import PylicError
+from pylic.eval.images import load_folder
+from pylic.eval.report import rd_report
+from pylic.models.registry import MODELS
+
+
+def shipped_curve(prefix: str = "pylic-hp-q") -> list[str]:
+    return sorted(n for n, s in MODELS.items() if n.startswith(prefix) and s.weights)
+
+
+def evaluate_folder(models: list[str] | None, data: str, overlap: int, out: str, limit: int | None,
+                    whole: bool, size720p: bool) -> dict:
+    if not Path(data).is_dir():
+        raise PylicError(f"image folder not found: {data}")
+    images = load_folder(data, limit)
+    if size720p:
+        images = {k: tile_to_size(v) for k, v in images.items()}
+    models = models or shipped_curve()
+    if not models:
+        raise PylicError("no model given and no shipped pylic-hp model found")
+    return rd_report(images, models, overlap=overlap, tiling_cost=whole, out=out)

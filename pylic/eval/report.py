@@ -1,0 +1,59 @@
+"""RD report over an image set: pylic models (tiled and whole-image) vs JPEG and JPEG 2000."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from pylic import api
+from pylic.eval import baselines
+from pylic.eval.rd import bd_metrics, evaluate_codec, summary, whole_image
+from pylic.imageio import atomic_write
+
+
+def psnr_at(points: list[tuple[float, float]], rate: float) -> float:
+    """PSNR of a curve at a given bpp, linear in log-rate (NaN outside the curve)."""
+    r, d = zip(*sorted(points))
+    if not r[0] <= rate <= r[-1]:
+        return float("nan")
+    return float(np.interp(np.log(rate), np.log(r), d))
+
+
+def rd_report(images: dict[str, np.ndarray], models: list[str], overlap: int = 0,
+              tiling_cost: bool = True, out: str | Path | None = None, echo=print) -> dict:
+    report: dict = {"images": len(images), "models": {}, "anchors": {}}
+    curve = []
+    for name in models:
+        codec = api.codec_for(name, overlap=overlap)
+        res = evaluate_codec(codec, images, check_determinism=True)
+        entry = {"tiled": summary(res), "deterministic": all(r.deterministic for r in res),
+                 "per_image": [r.as_dict() for r in res]}
+        if tiling_cost:
+            model = codec.backend.model
+            whole = np.array([whole_image(model, img) for img in tqdm(images.values(), desc="whole-image")])
+            entry["whole"] = {"bpp": float(whole[:, 0].mean()), "psnr": float(whole[:, 1].mean())}
+            entry["tiling_bpp_overhead_percent"] = 100 * (entry["tiled"]["bpp"] / entry["whole"]["bpp"] - 1)
+            entry["tiling_psnr_delta_db"] = entry["tiled"]["psnr"] - entry["whole"]["psnr"]
+        report["models"][name] = entry
+        curve.append((entry["tiled"]["bpp"], entry["tiled"]["psnr"]))
+        echo(f"{name}: {entry['tiled']['bpp']:.4f} bpp, {entry['tiled']['psnr']:.2f} dB"
+             + (f" (whole image {entry['whole']['bpp']:.4f} bpp, {entry['whole']['psnr']:.2f} dB; tiling "
+                f"{entry['tiling_bpp_overhead_percent']:+.2f}% bpp, {entry['tiling_psnr_delta_db']:+.3f} dB)"
+                if tiling_cost else ""))
+    report["curve"] = sorted(curve)
+    for anchor in ("jpeg", "jpeg2000"):
+        pts = baselines.curve(images, anchor)
+        report["anchors"][anchor] = {"points": pts}
+        if len(curve) >= 2:
+            report["anchors"][anchor]["bd_vs_anchor"] = bd_metrics(pts, curve)
+            report["anchors"][anchor]["psnr_gain_at_bpp"] = {
+                str(r): psnr_at(curve, r) - psnr_at(pts, r) for r in (0.25, 0.4, 0.6)}
+            bd = report["anchors"][anchor]["bd_vs_anchor"]
+            echo(f"vs {anchor}: BD-rate {bd['bd_rate_percent']:+.1f}%, BD-PSNR {bd['bd_psnr_db']:+.2f} dB; "
+                 + ", ".join(f"{k} bpp {v:+.2f} dB" for k, v in report["anchors"][anchor]["psnr_gain_at_bpp"].items()))
+    if out:
+        atomic_write(out, lambda f: f.write(json.dumps(report, indent=2).encode()))
+    return report

@@ -1,0 +1,1 @@
+"""Training: rate-distortion training (rd), data loading (data), checkpoints (checkpoint)."""

@@ -1,0 +1,1 @@
+"""Shipped model weights (see weights/*.json for each model's recipe and measured results)."""

@@ -1,0 +1,37 @@
+"""Shared fixtures: tiny deterministic models (fast on 2 cores) and real photographs."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+import torch
+
+
+from pylic.models import HyperpriorConfig, ScaleHyperprior  # noqa: E402
+from pylic.runtime import TorchBackend  # noqa: E402
+
+
+def make_tiny_model(seed: int = 0, N: int = 8, M: int = 16, activation: str = "gdn") -> ScaleHyperprior:
+    torch.manual_seed(seed)
+    model = ScaleHyperprior(HyperpriorConfig.uniform(N, M, activation))  # type: ignore[arg-type]
+    model.eval()
+    model.update(force=True)
+    return model
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> ScaleHyperprior:
+    return make_tiny_model()
+
+
+@pytest.fixture(scope="session")
+def tiny_backend(tiny_model) -> TorchBackend:
+    return TorchBackend(tiny_model, "tiny")
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())

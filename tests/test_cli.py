@@ -1,0 +1,74 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from pylic.cli import main
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory, tiny_model):
+    path = tmp_path_factory.mktemp("w") / "tiny.pt"
+    torch.save(tiny_model.state_dict(), path)
+    return str(path)
+
+
+def test_encode_info_decode(tmp_path, ckpt, photo, capsys):
+    src = tmp_path / "in.png"
+    Image.fromarray(photo[:200, :300]).save(src)
+    plic, png = tmp_path / "a.plic", tmp_path / "a.png"
+    assert main(["encode", str(src), "-o", str(plic), "--checkpoint", ckpt]) == 0
+    assert main(["info", str(plic)]) == 0
+    assert "300x200" in capsys.readouterr().out
+    assert main(["decode", str(plic), "-o", str(png), "--checkpoint", ckpt]) == 0
+    assert np.asarray(Image.open(png)).shape == (200, 300, 3)
+
+
+def test_gray_and_opaque_rgba_are_coded(tmp_path, ckpt, photo):
+    gray, rgba = tmp_path / "g.png", tmp_path / "r.png"
+    Image.fromarray(photo[:64, :64, 0]).save(gray)
+    Image.fromarray(np.dstack([photo[:64, :64], np.full((64, 64), 255, np.uint8)])).save(rgba)
+    for src in (gray, rgba):
+        assert main(["encode", str(src), "-o", str(tmp_path / "x.plic"), "--checkpoint", ckpt]) == 0
+
+
+def _bad_inputs(tmp_path, photo):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    alpha = tmp_path / "alpha.png"
+    Image.fromarray(np.dstack([photo[:8, :8], np.zeros((8, 8), np.uint8)])).save(alpha)
+    deep = tmp_path / "deep.png"
+    Image.fromarray(np.full((8, 8), 4000, np.uint16)).save(deep)
+    return {"missing": (["encode", str(tmp_path / "nope.png")], "no such file"),
+            "text": (["encode", str(text)], "cannot read image"),
+            "alpha": (["encode", str(alpha)], "transparency"),
+            "16bit": (["encode", str(deep)], "16-bit"),
+            "plic-garbage": (["decode", str(text)], ".plic header")}
+
+
+def test_bad_inputs_exit_nonzero_with_one_line(tmp_path, ckpt, photo, capsys):
+    for case, (argv, msg) in _bad_inputs(tmp_path, photo).items():
+        out = tmp_path / f"{case}.out"
+        assert main(argv + ["-o", str(out), "--checkpoint", ckpt]) == 2, case
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and msg in err, (case, err)
+        assert not out.exists(), case  # nothing half-written
+
+
+def test_process_exit_code_and_no_traceback(tmp_path):
+    bad = tmp_path / "x.plic"
+    bad.write_bytes(b"PLIC\x01" + bytes(40))
+    proc = subprocess.run([sys.executable, "-m", "pylic", "info", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith("pylic: error:")
+
+
+def test_decode_without_model_needs_a_known_hash(tmp_path, ckpt, photo, capsys):
+    src, plic = tmp_path / "in.png", tmp_path / "a.plic"
+    Image.fromarray(photo[:64, :64]).save(src)
+    assert main(["encode", str(src), "-o", str(plic), "--checkpoint", ckpt]) == 0
+    assert main(["decode", str(plic), "-o", str(tmp_path / "o.png")]) == 2
+    assert "no shipped model has hash" in capsys.readouterr().err

@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from pylic.codec import Codec
+from pylic.errors import PylicError
+from pylic.runtime import TorchBackend
+from pylic.train import checkpoint
+from pylic.train.data import CropSampler
+from pylic.train.rd import TrainConfig, lr_at, train
+from pylic.zoo.publish import publish_run
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, photo):
+    d = tmp_path_factory.mktemp("imgs")
+    for i in range(3):
+        Image.fromarray(photo[i * 100: i * 100 + 200, i * 80: i * 80 + 260]).save(d / f"{i}.png")
+    return d
+
+
+def test_sampler_is_deterministic(folder):
+    a = CropSampler(folder, crop=64, seed=3).batch(4)
+    b = CropSampler(folder, crop=64, seed=3).batch(4)
+    assert a.shape == (4, 3, 64, 64) and torch.equal(a, b) and 0 <= a.min() and a.max() <= 1
+
+
+def test_train_resume_and_publish(tmp_path, folder, photo):
+    cfg = TrainConfig(out=str(tmp_path / "run"), data=str(folder), N=8, M=16, steps=6, batch=2, crop=64,
+                      ckpt_every=3, lmbda=0.01, lr=1e-3)
+    train(cfg, progress=False)
+    state = checkpoint.load(tmp_path / "run" / "checkpoint.pt")
+    assert state["step"] == 6
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3, 6]
+    cfg.steps = 9
+    model = train(cfg, progress=False)  # resumes at 6, runs 3 more
+    assert checkpoint.load(tmp_path / "run" / "checkpoint.pt")["step"] == 9
+    data = Codec(TorchBackend(model, "t")).encode(photo[:64, :64])
+    assert len(data) > 0
+    out_dir = tmp_path / "zoo"
+    out_dir.mkdir()
+    import pylic.zoo.export as export
+
+    weights = export.export_model(model, "tiny-test", 0.01, {"note": "test"}, out_dir=out_dir)
+    meta = json.loads((out_dir / "tiny-test.json").read_text())
+    assert meta["config"]["M"] == 16 and len(meta["hash"]) == 32 and weights.stat().st_size > 0
+
+
+def test_training_reduces_the_loss(tmp_path, folder):
+    """40 steps on three photographs: the RD loss falls well below its starting value."""
+    cfg = TrainConfig(out=str(tmp_path / "r"), data=str(folder), N=8, M=16, steps=40, batch=4, crop=64,
+                      ckpt_every=10, lmbda=0.01, lr=3e-3)
+    train(cfg, progress=False)
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "r" / "log.jsonl").read_text().splitlines()]
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_lr_schedule_is_step_decay():
+    cfg = TrainConfig(out="x", data="y", lr=1e-3, decay_every=100, decay_rate=0.9)
+    assert lr_at(cfg, 99) == 1e-3 and np.isclose(lr_at(cfg, 250), 1e-3 * 0.81)
+
+
+def test_missing_data_and_bad_run_are_clear_errors(tmp_path):
+    with pytest.raises(PylicError, match="not found"):
+        CropSampler(tmp_path / "none")
+    with pytest.raises(PylicError, match="not a training run"):
+        publish_run(tmp_path, "x")
