@@ -54,7 +54,7 @@ def evaluate_codec(codec: Codec, images: dict[str, np.ndarray], check_determinis
 def whole_image(model: ScaleHyperprior, image: np.ndarray) -> tuple[float, float]:
     """(bpp, PSNR) coding the image in one piece (zero-padded to a multiple of 64, as CompressAI's
     eval does): the reference for the cost of tiling."""
-    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
+    x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255.0
     h, w = image.shape[:2]
     ph, pw = -(-h // 64) * 64, -(-w // 64) * 64
     xp = F.pad(x, (0, pw - w, 0, ph - h))

@@ -111,6 +111,24 @@ class ScaleHyperprior(CompressionModel):
         x_hat = self.g_s(y_hat)
         return {"x_hat": x_hat, "y": y, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> dict:
+        """Whole-image coding, CompressAI's way (the reference the tiled codec is measured against)."""
+        y = self.g_a(x)
+        z = self.h_a(torch.abs(y))
+        z_strings = self.entropy_bottleneck.compress(z)
+        z_hat = self.entropy_bottleneck.decompress(z_strings, z.size()[-2:])
+        indexes = self.gaussian_conditional.build_indexes(self.h_s(z_hat))
+        y_strings = self.gaussian_conditional.compress(y, indexes)
+        return {"strings": [y_strings, z_strings], "shape": z.size()[-2:]}
+
+    @torch.no_grad()
+    def decompress(self, strings: list, shape: torch.Size) -> dict:
+        z_hat = self.entropy_bottleneck.decompress(strings[1], shape)
+        indexes = self.gaussian_conditional.build_indexes(self.h_s(z_hat))
+        y_hat = self.gaussian_conditional.decompress(strings[0], indexes, z_hat.dtype)
+        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+
     def update(self, scale_table=None, force: bool = False, update_quantiles: bool = False) -> bool:
         """Build the CDF tables the rANS coder needs (CompressAI's 64-level scale table by default)."""
         if scale_table is None:

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
+from pylic.imageio import write_bytes
 from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
+from pylic.models.registry import load_checkpoint_state
+from pylic.runtime.float_backend import state_hash
 from pylic.train import checkpoint as ckpt
 from pylic.train.data import CropSampler
+from pylic.train.distributed import DistEnv, init_distributed, rank_seed, wrap_ddp
+from pylic.train.optim import make_optimizers, set_lr, train_step
+
+STATS = ("loss", "bpp", "mse")
 
 
 @dataclass
@@ -46,80 +56,99 @@ def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> dict[str, torch.Tensor]
     return {"loss": lmbda * 255**2 * mse + bpp, "bpp": bpp, "mse": mse}
 
 
-def _optimizers(model: ScaleHyperprior, cfg: TrainConfig) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-    main = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
-    aux = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
-    return torch.optim.Adam(main, lr=cfg.lr), torch.optim.Adam(aux, lr=cfg.aux_lr)
-
-
 def lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr * cfg.decay_rate ** (step // max(1, cfg.decay_every))
 
 
-def train(cfg: TrainConfig, resume: bool = True, progress: bool = True) -> ScaleHyperprior:
-    """Train (or resume) and return the model with its CDF tables built."""
+@contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM (a scheduler's stop, `kill`) takes the same save-and-exit path as Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
+                         env: DistEnv | None = None) -> ScaleHyperprior:
+    """Train (or resume) and return the model with its CDF tables built. Under `torchrun` every rank
+    trains a DistributedDataParallel replica (see pylic.train.distributed); a plain run is one process."""
+    env = env or init_distributed()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank (DDP also broadcasts rank 0's)
     model = ScaleHyperprior(HyperpriorConfig.uniform(cfg.N, cfg.M, cfg.activation))  # type: ignore[arg-type]
     if cfg.init:
-        from pylic.models.registry import load_checkpoint_state
-
         model.load_state_dict(load_checkpoint_state(cfg.init), strict=False)
-    opt, aux_opt = _optimizers(model, cfg)
-    start = 0
-    ck_path = out / "checkpoint.pt"
+    opts = make_optimizers(model, cfg.lr, cfg.aux_lr)
+    out = Path(cfg.out)
+    ck_path, start = out / "checkpoint.pt", 0
     if resume and ck_path.exists():
         state = ckpt.load(ck_path)
         model.load_state_dict(state["state_dict"])
-        opt.load_state_dict(state["optimizer"])
-        aux_opt.load_state_dict(state["aux_optimizer"])
+        opts.main.load_state_dict(state["optimizer"])
+        opts.aux.load_state_dict(state["aux_optimizer"])
         start = int(state["step"])
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-    sampler = CropSampler(cfg.data, crop=cfg.crop, seed=cfg.seed + start)
+    net = wrap_ddp(model, env)
+    seed = rank_seed(cfg.seed, env.rank, start)
+    torch.manual_seed(seed)
+    sampler = CropSampler(cfg.data, crop=cfg.crop, seed=seed)
+    log = None
+    if env.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_bytes(json.dumps(asdict(cfg) | {"world_size": env.world_size}, indent=2).encode(), out / "config.json")
+        log = (out / "log.jsonl").open("a")
+
+    def save(step: int, extra: dict | None = None) -> None:
+        if env.is_main:
+            ckpt.atomic_save({"state_dict": model.state_dict(), "optimizer": opts.main.state_dict(),
+                              "aux_optimizer": opts.aux.state_dict(), "step": step, "config": asdict(cfg),
+                              **(extra or {})}, ck_path)
+
+    def write_log(rec: dict) -> None:
+        if log is not None:
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+
     model.train()
-    log = (out / "log.jsonl").open("a")
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress, desc="train")
     ema: dict[str, float] = {}
-    t0 = time.time()
-
-    def save(step: int) -> None:
-        ckpt.atomic_save(
-            {"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "aux_optimizer": aux_opt.state_dict(),
-             "step": step, "config": asdict(cfg)},
-            ck_path,
-        )
-
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and env.is_main),
+               desc="train")
+    t0, done = time.time(), start  # `done`: completed steps
     try:
-        for step in bar:
-            for g in opt.param_groups:
-                g["lr"] = lr_at(cfg, step)
-            x = sampler.batch(cfg.batch)
-            res = rd_loss(model(x), x, cfg.lmbda)
-            opt.zero_grad()
-            res["loss"].backward()
-            if cfg.clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-            opt.step()
-            aux = model.aux_loss()
-            aux_opt.zero_grad()
-            aux.backward()
-            aux_opt.step()
-            vals = {k: float(v.detach()) for k, v in res.items()} | {"aux": float(aux.detach())}
-            ema = {k: v if k not in ema else 0.98 * ema[k] + 0.02 * v for k, v in vals.items()}
-            psnr = -10 * math.log10(max(ema["mse"], 1e-10))
-            bar.set_postfix(loss=f"{ema['loss']:.3f}", bpp=f"{ema['bpp']:.3f}", psnr=f"{psnr:.2f}")
-            if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
-                save(step + 1)
-                log.write(json.dumps({"step": step + 1, "time": time.time() - t0, **ema, "psnr": psnr}) + "\n")
-                log.flush()
+        with sigterm_as_interrupt():
+            for step in bar:
+                set_lr(opts.main, lr_at(cfg, step))
+                x = sampler.batch(cfg.batch)
+                res = rd_loss(net(x), x, cfg.lmbda)
+                aux = train_step(res["loss"], model, opts, cfg.clip, env)
+                done = step + 1
+                vals = dict(zip(STATS, env.all_mean(torch.stack([res[k].detach() for k in STATS])).tolist()))
+                ema = {k: v if k not in ema else 0.98 * ema[k] + 0.02 * v for k, v in (vals | {"aux": aux}).items()}
+                psnr = -10 * math.log10(max(ema["mse"], 1e-10))
+                bar.set_postfix(loss=f"{ema['loss']:.3f}", bpp=f"{ema['bpp']:.3f}", psnr=f"{psnr:.2f}")
+                if done % cfg.ckpt_every == 0 or done == cfg.steps:
+                    save(done)
+                    write_log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr})
+            model.eval()
+            model.update(force=True)
+            hashes = env.gather(state_hash(model).hex())  # every rank must hold the same weights
+            if start < cfg.steps:
+                save(cfg.steps, {"rank_hashes": hashes})
+                write_log({"event": "done", "step": cfg.steps, "rank_hashes": hashes,
+                           "ranks_agree": len(set(hashes)) == 1})
     except KeyboardInterrupt:
-        save(step)  # the last completed step; the checkpoint is written atomically
+        save(done)  # atomic: the file holds either the old or the new checkpoint, never half of one
         raise
     finally:
-        log.close()
-    model.eval()
-    model.update(force=True)
+        if log is not None:
+            log.close()
     return model
