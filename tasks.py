@@ -106,10 +106,164 @@ def models(c):
 
 FOUNDATION_TASKS: list = [train, export_model, demo, evaluate, test, models]
 
+# --- distillation, pruning, data-parallel training (issue 4, items 1, 2, 7) --------------------
+
+_STUDENT_HELP = {
+    "out": "run folder (checkpoint.pt, log.jsonl, config.json); an existing checkpoint is resumed",
+    "teacher": "teacher registry name (e.g. pylic-hp-q2)",
+    "teacher_checkpoint": "or the teacher's weights / training checkpoint",
+    "data": "folder of training photographs (default ../shared/data/train)",
+    "n": "student hidden width N of g_a/g_s (M and the hyperprior stay the teacher's)",
+    "lmbda": "rate-distortion lambda (default: the teacher's)", "steps": "total steps",
+    "batch": "batch size per process", "crop": "random crop size",
+    "lr": "early-phase learning rate", "late_lr": "late-phase learning rate",
+    "decay_every": "x0.9 learning-rate decay period (restarts with each phase)",
+    "init": "start the student from these weights (e.g. a train-student run's checkpoint.pt)",
+    "plateau_window": "steps between latent-loss plateau checks",
+    "plateau_tol": "relative latent-loss improvement per window below which it has plateaued",
+    "max_early_steps": "force the early->late switch after this many steps (0: on a plateau only)",
+    "nproc": "data-parallel processes (>1 runs torchrun; gloo on CPU)",
+    "threads": "torch CPU threads per process (0: default)", "seed": "random seed",
+}
+_DISTILL_HELP = {
+    **_STUDENT_HELP,
+    "perceptual": "ResNet-50 of the perceptual term: imagenet (download or cache), random (offline stand-in), none",
+    "perceptual_weights": "torchvision resnet50 state dict for the perceptual term (offline)",
+}
+
+
+@task(help=_DISTILL_HELP, auto_shortflags=False)
+def distill(c, out="runs/distill", teacher="", teacher_checkpoint="", data=DEFAULT_DATA, n=32, lmbda=0.0,
+            steps=2000, batch=8, crop=128, lr=1e-4, late_lr=1e-5, decay_every=250, init="", perceptual="imagenet",
+            perceptual_weights="", plateau_window=200, plateau_tol=0.01, max_early_steps=0, nproc=1, threads=0,
+            seed=0):
+    """Distil a smaller student: latent + ResNet-50 perceptual + RD loss, phase switch on a latent plateau."""
+    from pylic.train.distill import DistillConfig
+    from pylic.train.launch import run_training
+
+    cfg = DistillConfig(out=out, teacher=teacher or None, teacher_checkpoint=teacher_checkpoint or None, data=data,
+                        N=n, lmbda=lmbda, init=init, steps=steps, batch=batch, crop=crop, lr=lr, late_lr=late_lr,
+                        decay_every=decay_every, perceptual=perceptual, perceptual_weights=perceptual_weights,
+                        plateau_window=plateau_window, plateau_tol=plateau_tol, max_early_steps=max_early_steps,
+                        threads=threads, seed=seed)
+    _run(run_training, "distill", cfg, nproc)
+
+
+@task(help=_STUDENT_HELP, auto_shortflags=False)
+def train_student(c, out="runs/student", teacher="", teacher_checkpoint="", data=DEFAULT_DATA, n=32, lmbda=0.0,
+                  steps=2000, batch=8, crop=128, lr=1e-4, late_lr=1e-5, decay_every=250, init="", plateau_window=200,
+                  plateau_tol=0.01, max_early_steps=0, nproc=1, threads=0, seed=0):
+    """Train the same student without KD (RD loss only; same init, data, schedule): the ablation baseline."""
+    from pylic.train.distill import DistillConfig
+    from pylic.train.launch import run_training
+
+    cfg = DistillConfig(out=out, teacher=teacher or None, teacher_checkpoint=teacher_checkpoint or None, data=data,
+                        N=n, lmbda=lmbda, kd=False, init=init, steps=steps, batch=batch, crop=crop, lr=lr,
+                        late_lr=late_lr, decay_every=decay_every, perceptual="none", plateau_window=plateau_window,
+                        plateau_tol=plateau_tol, max_early_steps=max_early_steps, threads=threads, seed=seed)
+    _run(run_training, "student", cfg, nproc)
+
+
+@task(auto_shortflags=False, help={
+    "out": "run folder (checkpoint.pt, config.json, report.json); resumes after the last finished iteration",
+    "model": "registry name of the model to prune", "checkpoint": "or its weights / training checkpoint",
+    "lmbda": "rate-distortion lambda (default: the model's)", "data": "training photographs for fine-tuning",
+    "eval_data": "images for the RD report (default ../shared/data/kodak)",
+    "eval_limit": "use the first N eval images", "eval_crop": "centre crop of each eval image (multiple of 64)",
+    "ratio": "fraction of the ORIGINAL width cut per iteration", "iterations": "prune-and-fine-tune iterations",
+    "finetune_steps": "most fine-tuning steps per iteration (K)",
+    "check_every": "steps between held-out RD checks while fine-tuning", "batch": "fine-tuning batch size",
+    "crop": "fine-tuning crop size", "lr": "fine-tuning learning rate",
+    "include_hyper": "also prune the hidden layers of h_a/h_s",
+    "multiple": "round kept widths up to a multiple (DPU channel parallelism: 8 or 16)",
+    "threads": "torch CPU threads (0: default)", "seed": "random seed",
+})
+def prune(c, out="runs/prune", model="", checkpoint="", lmbda=0.0, data=DEFAULT_DATA,
+          eval_data="../shared/data/kodak", eval_limit=4, eval_crop=256, ratio=0.1, iterations=3,
+          finetune_steps=500, check_every=25, batch=8, crop=128, lr=1e-4, include_hyper=False, multiple=1,
+          threads=0, seed=0):
+    """Iterative channel pruning: drop the lowest-L2 10% of filters per layer, fine-tune until RD recovers, x3."""
+    from pylic.prune import PruneConfig, PruneSchedule, run_prune
+
+    cfg = PruneConfig(out=out, model=model or None, checkpoint=checkpoint or None, lmbda=lmbda, data=data,
+                      eval_data=eval_data, eval_limit=eval_limit, eval_crop=eval_crop, crop=crop,
+                      threads=threads, seed=seed)
+    sched = PruneSchedule(ratio=ratio, iterations=iterations, include_hyper=include_hyper, multiple=multiple,
+                          finetune_steps=finetune_steps, check_every=check_every, batch=batch, lr=lr)
+    rep = _run(run_prune, cfg, sched)
+    f = rep.get("final")
+    if f:
+        print(f"params -{f['params_reduction']:.1%}, MACs at 720p -{f['macs_reduction']:.1%}; "
+              f"{f['rd_original']['bpp']:.3f} bpp / {f['rd_original']['psnr']:.2f} dB -> "
+              f"{f['rd']['bpp']:.3f} bpp / {f['rd']['psnr']:.2f} dB; report: {out}/report.json")
+
+
+KD_TASKS: list = [distill, train_student, prune]
+
 # --- HLS: golden GDN, code generation, csim, synthesis -----------------------------------------
 
-# (HLS tasks added below)
+HLS_OUT = "build/hls"
+_MODEL_HELP = "registry name, or 'synthetic' for the seeded stand-in (default: the shipped default model)"
 
-HLS_TASKS: list = []
 
-ns = Collection(*FOUNDATION_TASKS, *HLS_TASKS)
+@task(help={"model": _MODEL_HELP, "checkpoint": "weights file (overrides the registry's weights)",
+            "out": "build folder (kernels land in OUT/<model>)", "par": "output channels per cycle in GDN kernels"})
+def gen_hls(c, model=None, checkpoint=None, out=HLS_OUT, par=1):
+    """Render GDN/iGDN + patch-buffer HLS kernels, testbenches, golden vectors and run_hls.tcl."""
+    from pylic.hls.project import generate_for
+
+    print(f"generated {_run(generate_for, model, checkpoint, out, par)}")
+
+
+@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "build folder",
+            "par": "output channels per cycle", "no_gen": "reuse the kernels already generated under OUT/<model>"})
+def csim(c, model=None, checkpoint=None, out=HLS_OUT, par=1, no_gen=False):
+    """Bit-exact C simulation of every kernel against the golden model (g++ + hls4ml AP types)."""
+    from pylic.hls.csim import format_table
+    from pylic.hls.project import build_root, generate_for
+    from pylic.hls.project import csim as run_csim
+
+    root = build_root(out, model, checkpoint) if no_gen else _run(generate_for, model, checkpoint, out, par)
+    results = _run(run_csim, root)
+    print(format_table(results))
+    failed = [r.top for r in results if not r.passed]
+    if failed:
+        raise Exit(f"csim FAILED for {', '.join(failed)}", code=1)
+
+
+def _vitis(step, model, checkpoint, out, dry_run):
+    from pylic.hls.vitis import run_step_for
+
+    for r in _run(run_step_for, step, model, checkpoint, out, dry_run):
+        print(f"{r.top}: {'(dry run) ' if dry_run else ''}cd {r.run.cwd} && {r.run.command}")
+        if r.report:
+            print(f"  latency {r.report['latency_worst']} cycles, II {r.report['interval_max']}, "
+                  f"resources {r.report['resources']}")
+
+
+@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "build folder (generated if missing)",
+            "dry_run": "print the commands and write the scripts, run nothing"})
+def synth(c, model=None, checkpoint=None, out=HLS_OUT, dry_run=False):
+    """Vitis HLS synthesis + .xo export per kernel (vitis_hls -f run_hls.tcl); parses csynth.xml to JSON."""
+    _vitis("synth", model, checkpoint, out, dry_run)
+
+
+@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "build folder (generated if missing)",
+            "dry_run": "print the commands and write the scripts, run nothing"})
+def cosim(c, model=None, checkpoint=None, out=HLS_OUT, dry_run=False):
+    """Vitis HLS C/RTL co-simulation per kernel (vitis_hls -f run_hls.tcl)."""
+    _vitis("cosim", model, checkpoint, out, dry_run)
+
+
+@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "folder for gdn_error_table.md/.json"})
+def gdn_error_table(c, model=None, checkpoint=None, out="build/gdn_error"):
+    """Fixed-point GDN vs CompressAI float GDN on real photos, for LUT sizes and internal formats."""
+    from pylic.fixed.analysis import write_error_table_for
+
+    md, _ = _run(write_error_table_for, model, checkpoint, out)
+    print(md.read_text())
+
+
+HLS_TASKS: list = [gen_hls, csim, synth, cosim, gdn_error_table]
+
+ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *HLS_TASKS)
