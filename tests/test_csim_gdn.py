@@ -76,7 +76,7 @@ def test_perturbed_lut_entry_makes_csim_fail(build):
     bad = p.replace(lut=p.lut.with_entry(entry, delta_a=40))
     expected = gdn_fixed(x, bad)
     changed = int((expected != gdn_fixed(x, p)).sum())
-    assert changed > 100
+    assert changed > 0  # csim must then report exactly these mismatches (4 on the shipped q2)
     try:
         r = _rerun_with_expected(folder, x, expected, p)
         assert not r.passed and r.returncode == 1 and r.mismatches == changed
