@@ -200,6 +200,68 @@ def prune(c, out="runs/prune", model="", checkpoint="", lmbda=0.0, data=DEFAULT_
 
 KD_TASKS: list = [distill, train_student, prune]
 
+# --- hardware-ready models: quantization, deploy package, emulator -----------------------------
+
+@task(auto_shortflags=False, help={
+    "out": "output folder (quant_plan.json, model.pt, summary.json)",
+    "model": "registry name of the float model (default: the shipped default)",
+    "checkpoint": "float model checkpoint instead of a registry name",
+    "ptq": "post-training quantization: min/max calibration only (the default)",
+    "qat": "quantization-aware training after calibration (straight-through estimators)",
+    "single": "GDN/iGDN at 8 bits (the single-precision ablation) instead of the 32-bit golden ops",
+    "mse": "activation positions by least quantization error instead of min/max (recommended; see docs)",
+    "data": "photographs for calibration patches and QAT crops (default ../shared/data/train)",
+    "calib": "number of calibration patches (256x256 centre crops)",
+    "steps": "QAT iterations", "lmbda": "RD trade-off for QAT (default: the model's own)",
+    "lr": "QAT learning rate", "batch": "QAT batch size", "crop": "QAT crop size", "seed": "random seed",
+    "threads": "torch CPU threads (0: default; 1 is fastest on a shared 2-core machine)",
+})
+def quantize(c, out="runs/quant", model=None, checkpoint=None, ptq=False, qat=False, single=False, mse=False,
+             data=DEFAULT_DATA, calib=32, steps=1000, lmbda=None, lr=5e-5, batch=8, crop=128, seed=0, threads=0):
+    """Quantize a float model to int8 DPU fix positions: --ptq (calibrate) or --qat (calibrate + fine-tune)."""
+    from pylic.quant import run_quantize
+
+    if ptq and qat:
+        raise Exit("choose one of --ptq and --qat", code=2)
+    summary = _run(run_quantize, out, model=model, checkpoint=checkpoint, mode="qat" if qat else "ptq", data=data,
+                   calib=calib, steps=steps, lmbda=float(lmbda) if lmbda is not None else None,
+                   precision="single" if single else "mixed", batch=batch, crop=crop, lr=lr, seed=seed,
+                   threads=threads, method="mse" if mse else "minmax")
+    for note in summary["notes"]:
+        print(f"note: {note}")
+    print(f"wrote {out}/quant_plan.json and {out}/model.pt ({summary['mode']}, {summary['precision']} precision, "
+          f"{summary['total_s']:.0f} s); next: invoke export --quantized {out}")
+
+
+@task(help={"quantized": "folder written by `invoke quantize`",
+            "dest": "parent folder of deploy packages (each lands in <dest>/<short hash>/)",
+            "patch": "xmodel input patch size (multiple of 64)"})
+def export(c, quantized="runs/quant", dest="packages", patch=256):
+    """Write the deploy package (manifest.json + weights.npz, named by content hash) of a quantized model."""
+    from pylic.deploy import load, run_export
+
+    folder = _run(run_export, quantized, dest, patch)
+    pkg = load(folder)
+    print(f"{folder}  hash {pkg.content_hash}  ({pkg.manifest.precision} precision)")
+
+
+@task(help={"out": "JSON report path", "model": "registry name of the float model",
+            "checkpoint": "float model checkpoint",
+            "package": "deploy package folder (default: PTQ of the model, built here)",
+            "synthetic": "use the seeded stand-in model (no trained weights needed; timing does not depend on them)",
+            "repeats": "timed repetitions (best of)", "overlap": "patch overlap in pixels",
+            "height": "frame height", "width": "frame width"})
+def bench(c, out="out/bench_emulator.json", model=None, checkpoint=None, package=None, synthetic=False,
+          repeats=2, overlap=0, height=720, width=1280):
+    """Time the bit-exact emulator against the float model on one 1280x720 frame (same run, best of N)."""
+    from pylic.bench import bench_emulator
+
+    _run(bench_emulator, out, model=model, checkpoint=checkpoint, package=package, synthetic=synthetic,
+         height=height, width=width, overlap=overlap, repeats=repeats)
+
+
+QUANT_TASKS: list = [quantize, export, bench]
+
 # --- HLS: golden GDN, code generation, csim, synthesis -----------------------------------------
 
 HLS_OUT = "build/hls"
@@ -266,4 +328,4 @@ def gdn_error_table(c, model=None, checkpoint=None, out="build/gdn_error"):
 
 HLS_TASKS: list = [gen_hls, csim, synth, cosim, gdn_error_table]
 
-ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *HLS_TASKS)
+ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS)

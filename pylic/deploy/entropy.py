@@ -1,0 +1,122 @@
+"""Entropy-model tables of the deploy package and the integer scale-index rule.
+
+- z: CompressAI's EntropyBottleneck codes round(z - median). The package stores integer medians (half up) and
+  CDFs rebuilt around them, so with the integer z the DPU emits (position 0) every symbol is an integer
+  difference and the coder needs no float at all.
+- y: the zero-mean GaussianConditional. `build_indexes` computes, after the lower bound b,
+  index = #{k < L-1 : max(sigma, b) > t_k} ("rounds sigma up to the next table entry"). For
+  sigma = q * 2**-f with integer q this is exactly #{k : q > thr_k} with thr_k = floor(t_k * 2**f) when
+  t_k >= b, and thr_k = -2**31 (always counted) when t_k < b (t_k, b as the float32 values CompressAI uses).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+from compressai.models.base import get_scale_table
+
+from pylic.deploy.manifest import DeployError, EntropySpec
+
+ALWAYS = np.iinfo(np.int32).min
+CDF_PRECISION = 16
+
+
+@torch.no_grad()
+def eb_tables(eb: EntropyBottleneck) -> dict[str, np.ndarray]:
+    """CDF tables of z around integer medians (the module itself is not modified)."""
+    eb = copy.deepcopy(eb)
+    medians = torch.floor(eb.quantiles[:, 0, 1] + 0.5)
+    eb.quantiles.data[:, 0, 1] = medians
+    eb.update(force=True)
+    return {"eb.cdf": eb.quantized_cdf.numpy().astype(np.int32), "eb.offset": eb.offset.numpy().astype(np.int32),
+            "eb.cdf_length": eb.cdf_length.numpy().astype(np.int32),
+            "eb.medians": medians.numpy().astype(np.int32)}
+
+
+@torch.no_grad()
+def gc_tables(gc: GaussianConditional, sigma_position: int) -> tuple[dict[str, np.ndarray], float]:
+    """(tables, scale bound) of the Gaussian conditional; builds CompressAI's 64-level table if unset."""
+    if gc.scale_table.numel() == 0 or gc.quantized_cdf.numel() == 0:
+        gc = copy.deepcopy(gc)
+        gc.update_scale_table(get_scale_table(), force=True)
+    table = gc.scale_table.numpy().astype(np.float32)
+    bound = float(np.float32(gc.lower_bound_scale.bound.item()))
+    return {"gc.scale_table": table, "gc.cdf": gc.quantized_cdf.numpy().astype(np.int32),
+            "gc.offset": gc.offset.numpy().astype(np.int32),
+            "gc.cdf_length": gc.cdf_length.numpy().astype(np.int32),
+            "gc.thresholds": scale_thresholds(table, bound, sigma_position)}, bound
+
+
+def scale_thresholds(table: np.ndarray, bound: float, position: int) -> np.ndarray:
+    """Integer thresholds of the scale-index rule (module doc), int32 [L-1]."""
+    t = np.asarray(table, dtype=np.float32).astype(np.float64)[:-1]
+    b = float(np.float32(bound))
+    thr = np.floor(np.ldexp(t, position))
+    thr = np.clip(thr, ALWAYS + 1, np.iinfo(np.int32).max)
+    return np.where(t < b, ALWAYS, thr).astype(np.int32)
+
+
+def index_lut(thresholds: np.ndarray) -> np.ndarray:
+    """Scale index of every int8 h_s output q = -128..127 (int32 [256]); index = #{k : q > thr_k}."""
+    q = np.arange(-128, 128, dtype=np.int64)
+    return (q[:, None] > np.asarray(thresholds, dtype=np.int64)[None, :]).sum(axis=1).astype(np.int32)
+
+
+def check_cdfs(prefix: str, cdf: np.ndarray, offset: np.ndarray, length: np.ndarray, rows: int) -> None:
+    """The rANS coder trusts these tables: each row must be a strictly increasing 16-bit CDF from 0 to 2**16."""
+    if cdf.ndim != 2 or cdf.shape[0] != rows or offset.shape != (rows,) or length.shape != (rows,):
+        raise DeployError(f"{prefix}: CDF table shapes {cdf.shape}, {offset.shape}, {length.shape} for {rows} rows")
+    if (length < 3).any() or (length > cdf.shape[1]).any():
+        raise DeployError(f"{prefix}: CDF lengths outside 3..{cdf.shape[1]}")
+    for i in range(rows):
+        row = cdf[i, : length[i]].astype(np.int64)
+        if row[0] != 0 or row[-1] != 1 << CDF_PRECISION or (np.diff(row) <= 0).any():
+            raise DeployError(f"{prefix}: CDF row {i} is not a strictly increasing 0..2**16 table")
+    if (np.abs(offset.astype(np.int64)) > 1 << 20).any():
+        raise DeployError(f"{prefix}: CDF offsets out of range")
+
+
+REQUIRED = ("eb.cdf", "eb.offset", "eb.cdf_length", "eb.medians",
+            "gc.scale_table", "gc.cdf", "gc.offset", "gc.cdf_length", "gc.thresholds")
+DTYPES = {"gc.scale_table": np.float32}
+
+
+def validate(spec: EntropySpec, arrays: dict[str, np.ndarray], z_channels: int) -> None:
+    for k in REQUIRED:
+        if k not in arrays or arrays[k].dtype != DTYPES.get(k, np.int32):
+            raise DeployError(f"entropy: needs array {k} of dtype {np.dtype(DTYPES.get(k, np.int32)).name}")
+    if spec.z_channels != z_channels or spec.precision != CDF_PRECISION:
+        raise DeployError(f"entropy: z channels {spec.z_channels} / precision {spec.precision} do not fit the model")
+    check_cdfs("eb", arrays["eb.cdf"], arrays["eb.offset"], arrays["eb.cdf_length"], z_channels)
+    if arrays["eb.medians"].shape != (z_channels,) or (np.abs(arrays["eb.medians"].astype(np.int64)) > 1 << 15).any():
+        raise DeployError("eb: medians have the wrong shape or are out of range")
+    table = arrays["gc.scale_table"]
+    levels = spec.y_levels
+    if table.shape != (levels,) or levels < 2 or not np.isfinite(table).all() or (table <= 0).any() \
+            or (np.diff(table) <= 0).any():
+        raise DeployError("gc: scale table must be a positive, increasing float32 vector of y_levels entries")
+    check_cdfs("gc", arrays["gc.cdf"], arrays["gc.offset"], arrays["gc.cdf_length"], levels)
+    if not (np.isfinite(spec.scale_bound) and spec.scale_bound > 0):
+        raise DeployError("gc: scale bound must be positive")
+    expect = scale_thresholds(table, spec.scale_bound, spec.sigma_position)
+    if not np.array_equal(arrays["gc.thresholds"], expect):
+        raise DeployError("gc: scale thresholds do not follow from the scale table, bound and sigma position")
+
+
+def build_modules(spec: EntropySpec, arrays: dict[str, np.ndarray]) -> tuple[EntropyBottleneck, GaussianConditional]:
+    """CompressAI modules holding exactly the package's tables (for the rANS coder; no float model needed)."""
+    eb = EntropyBottleneck(spec.z_channels)
+    with torch.no_grad():
+        eb.quantiles.data[:, 0, 1] = torch.from_numpy(arrays["eb.medians"].astype(np.float32))
+    eb._quantized_cdf = torch.from_numpy(arrays["eb.cdf"].astype(np.int32))
+    eb._offset = torch.from_numpy(arrays["eb.offset"].astype(np.int32))
+    eb._cdf_length = torch.from_numpy(arrays["eb.cdf_length"].astype(np.int32))
+    gc = GaussianConditional(None, scale_bound=spec.scale_bound)
+    gc.scale_table = torch.from_numpy(arrays["gc.scale_table"].astype(np.float32))
+    gc._quantized_cdf = torch.from_numpy(arrays["gc.cdf"].astype(np.int32))
+    gc._offset = torch.from_numpy(arrays["gc.offset"].astype(np.int32))
+    gc._cdf_length = torch.from_numpy(arrays["gc.cdf_length"].astype(np.int32))
+    return eb.eval(), gc.eval()
