@@ -9,19 +9,13 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
 from pylic.deploy import FORMAT_VERSION, DeployError, DeployPackage, load, save
 from pylic.deploy.example import tiny_quantized
 from pylic.deploy.store import content_hash
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,7 @@ from pylic.runtime.emulator import EmulatorBackend, GdnStep
 from pylic.runtime.intconv import IntConv, reference
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -17,13 +17,7 @@ from pylic.quant.requant import check_shifts
 from pylic.quant.rounding import quantize_activation, quantize_param
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one torch thread avoids spin-waiting when the machine is shared (2 cores)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
