@@ -131,14 +131,11 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
     opts = make_optimizers(student, cfg.lr, cfg.aux_lr)
     sched = make_schedule(cfg, features is not None)
     out = Path(cfg.out)
-    ck_path, start = out / "checkpoint.pt", 0
-    if resume and ck_path.exists():
-        state = ckpt.load(ck_path)
-        student.load_state_dict(state["state_dict"])
-        opts.main.load_state_dict(state["optimizer"])
-        opts.aux.load_state_dict(state["aux_optimizer"])
+    ck_path = out / "checkpoint.pt"
+    state = ckpt.restore(ck_path, student, opts.main, opts.aux) if resume else {}
+    if state:
         sched.load_state_dict(state["schedule"])
-        start = int(state["step"])
+    start = int(state.get("step", 0))
     net = wrap_ddp(student, env)
     seed = rank_seed(cfg.seed, env.rank, start)
     torch.manual_seed(seed)  # the training noise differs per rank

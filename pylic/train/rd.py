@@ -90,13 +90,9 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
         model.load_state_dict(load_checkpoint_state(cfg.init), strict=False)
     opts = make_optimizers(model, cfg.lr, cfg.aux_lr)
     out = Path(cfg.out)
-    ck_path, start = out / "checkpoint.pt", 0
-    if resume and ck_path.exists():
-        state = ckpt.load(ck_path)
-        model.load_state_dict(state["state_dict"])
-        opts.main.load_state_dict(state["optimizer"])
-        opts.aux.load_state_dict(state["aux_optimizer"])
-        start = int(state["step"])
+    ck_path = out / "checkpoint.pt"
+    state = ckpt.restore(ck_path, model, opts.main, opts.aux) if resume else {}
+    start = int(state.get("step", 0))
     net = wrap_ddp(model, env)
     seed = rank_seed(cfg.seed, env.rank, start)
     torch.manual_seed(seed)
