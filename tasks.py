@@ -33,7 +33,8 @@ DEFAULT_DATA = "../shared/data/train"
     "n": "hidden width N", "m": "latent width M", "lmbda": "rate-distortion trade-off lambda",
     "steps": "total steps", "batch": "batch size", "crop": "random crop size",
     "lr": "initial learning rate (step decay x0.9 every --decay-every steps)", "decay_every": "decay period",
-    "activation": "gdn or relu (the paper's ablation)", "init": "start from these weights (fine-tuning)",
+    "activation": "gdn or relu (the paper's ablation)",
+    "init": "start from these weights (fine-tuning; the widths are theirs, -n/-m are ignored)",
     "threads": "torch CPU threads (0: default)", "seed": "random seed",
 })
 def train(c, out="runs/train", data=DEFAULT_DATA, n=64, m=128, lmbda=0.0067, steps=10000, batch=8, crop=128,
@@ -55,27 +56,45 @@ def export_model(c, run, name, description=""):
     print(_run(publish_run, run, name, description))
 
 
-@task(help={"out": "output folder", "model": "registry name (default: shipped default)",
-            "overlap": "patch overlap in pixels"})
-def demo(c, out="out/demo", model=None, overlap=0):
-    """Compress bundled photographs with the shipped model, decode, print size/bpp/PSNR/time."""
+@task(help={"out": "output folder",
+            "model": "registry name (float model), shipped package name or package folder (bit-exact emulator); "
+                     "default: the shipped hardware-ready student package",
+            "overlap": "patch overlap in pixels", "no_csim": "skip the C simulation of the package's GDN kernels"})
+def demo(c, out="out/demo", model=None, overlap=0, no_csim=False):
+    """Code bundled photographs with the shipped student through the bit-exact emulator; csim its GDN kernels."""
     from pylic.demo import run_demo
 
-    _run(run_demo, out, model, overlap)
+    _run(run_demo, out, model, overlap, csim=not no_csim)
 
 
-@task(iterable=["model"], help={
+@task(iterable=["model", "package"], help={
     "model": "registry name (repeat for an RD curve; default: every shipped pylic-hp model)",
+    "package": "deploy package (shipped name or folder), coded by the bit-exact emulator; repeatable",
     "data": "image folder (default ../shared/data/kodak)", "overlap": "patch overlap in pixels",
     "out": "JSON report path", "limit": "use only the first N images", "no_whole": "skip whole-image coding",
     "size720p": "tile each image to 1280x720 first (the paper's protocol; use --overlap 56)",
 })
-def evaluate(c, model=None, data="../shared/data/kodak", overlap=0, out="out/rd_kodak.json", limit=0,
+def evaluate(c, model=None, package=None, data="../shared/data/kodak", overlap=0, out="out/rd_kodak.json", limit=0,
              no_whole=False, size720p=False):
     """RD evaluation: bpp/PSNR per image, tiling cost, BD-rate vs JPEG and JPEG 2000."""
     from pylic.eval.cli import evaluate_folder
 
-    _run(evaluate_folder, model or None, data, overlap, out, limit or None, not no_whole, size720p)
+    _run(evaluate_folder, [*(model or []), *(package or [])] or None, data, overlap, out, limit or None,
+         not no_whole, size720p)
+
+
+@task(iterable=["curve"], help={
+    "curve": "LABEL=REF[,REF...]: one RD curve (refs: registry names or checkpoints, coded by the float model; "
+             "shipped package names or package folders, coded by the bit-exact emulator); repeat for each curve",
+    "reference": "label of the curve the others are compared with (default: the first)",
+    "data": "image folder (default ../shared/data/kodak)", "overlap": "patch overlap in pixels",
+    "out": "JSON report path", "limit": "use only the first N images",
+})
+def compare(c, curve=None, reference="", data="../shared/data/kodak", overlap=0, out="out/compare.json", limit=0):
+    """RD curves of several codecs and their BD-rate/BD-PSNR against a reference curve (the ablations)."""
+    from pylic.eval.cli import compare_folder
+
+    _run(compare_folder, curve or [], reference, data, overlap, out, limit or None)
 
 
 @task(help={"slow": "also run tests marked slow", "k": "pytest -k expression", "x": "stop at first failure"})
@@ -104,7 +123,7 @@ def models(c):
     main(["models"])
 
 
-FOUNDATION_TASKS: list = [train, export_model, demo, evaluate, test, models]
+FOUNDATION_TASKS: list = [train, export_model, demo, evaluate, compare, test, models]
 
 # --- distillation, pruning, data-parallel training (issue 4, items 1, 2, 7) --------------------
 
@@ -235,11 +254,22 @@ def quantize(c, out="runs/quant", model=None, checkpoint=None, ptq=False, qat=Fa
 
 @task(help={"quantized": "folder written by `invoke quantize`",
             "dest": "parent folder of deploy packages (each lands in <dest>/<short hash>/)",
-            "patch": "xmodel input patch size (multiple of 64)"})
-def export(c, quantized="runs/quant", dest="packages", patch=256):
+            "patch": "xmodel input patch size (multiple of 64)",
+            "publish": "also put the package into the zoo (pylic/zoo/packages) under this name",
+            "float_model": "with --publish: registry name of the float model it was quantized from",
+            "description": "with --publish: one-line description",
+            "lmbda": "with --publish: the lambda (default: the one in the quantization summary)"})
+def export(c, quantized="runs/quant", dest="packages", patch=256, publish="", float_model="", description="",
+           lmbda=None):
     """Write the deploy package (manifest.json + weights.npz, named by content hash) of a quantized model."""
     from pylic.deploy import load, run_export
 
+    if publish:
+        from pylic.deploy.tasks import run_publish
+
+        print(_run(run_publish, quantized, publish, float_model, description,
+                   float(lmbda) if lmbda is not None else None, patch))
+        return
     folder = _run(run_export, quantized, dest, patch)
     pkg = load(folder)
     print(f"{folder}  hash {pkg.content_hash}  ({pkg.manifest.precision} precision)")
@@ -247,7 +277,7 @@ def export(c, quantized="runs/quant", dest="packages", patch=256):
 
 @task(help={"out": "JSON report path", "model": "registry name of the float model",
             "checkpoint": "float model checkpoint",
-            "package": "deploy package folder (default: PTQ of the model, built here)",
+            "package": "deploy package: shipped name or folder (default: PTQ of the model, built here)",
             "synthetic": "use the seeded stand-in model (no trained weights needed; timing does not depend on them)",
             "repeats": "timed repetitions (best of)", "overlap": "patch overlap in pixels",
             "height": "frame height", "width": "frame width"})
@@ -266,26 +296,31 @@ QUANT_TASKS: list = [quantize, export, bench]
 
 HLS_OUT = "build/hls"
 _MODEL_HELP = "registry name, or 'synthetic' for the seeded stand-in (default: the shipped default model)"
+_PACKAGE_HELP = ("deploy package, shipped name or folder (invoke export): its own GDN parameters, vectors from the "
+                 "emulator on real photos; kernels land in OUT/pkg-<short hash>; not with --model/--checkpoint")
 
 
 @task(help={"model": _MODEL_HELP, "checkpoint": "weights file (overrides the registry's weights)",
-            "out": "build folder (kernels land in OUT/<model>)", "par": "output channels per cycle in GDN kernels"})
-def gen_hls(c, model=None, checkpoint=None, out=HLS_OUT, par=1):
+            "package": _PACKAGE_HELP, "out": "build folder (kernels land in OUT/<model>)",
+            "par": "output channels per cycle in GDN kernels"})
+def gen_hls(c, model=None, checkpoint=None, out=HLS_OUT, par=1, package=None):
     """Render GDN/iGDN + patch-buffer HLS kernels, testbenches, golden vectors and run_hls.tcl."""
     from pylic.hls.project import generate_for
 
-    print(f"generated {_run(generate_for, model, checkpoint, out, par)}")
+    print(f"generated {_run(generate_for, model, checkpoint, out, par, package=package)}")
 
 
-@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "build folder",
-            "par": "output channels per cycle", "no_gen": "reuse the kernels already generated under OUT/<model>"})
-def csim(c, model=None, checkpoint=None, out=HLS_OUT, par=1, no_gen=False):
+@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "package": _PACKAGE_HELP, "out": "build folder",
+            "par": "output channels per cycle",
+            "no_gen": "reuse the kernels already generated under OUT/<model> (OUT/pkg-<short hash>)"})
+def csim(c, model=None, checkpoint=None, out=HLS_OUT, par=1, no_gen=False, package=None):
     """Bit-exact C simulation of every kernel against the golden model (g++ + hls4ml AP types)."""
     from pylic.hls.csim import format_table
     from pylic.hls.project import build_root, generate_for
     from pylic.hls.project import csim as run_csim
 
-    root = build_root(out, model, checkpoint) if no_gen else _run(generate_for, model, checkpoint, out, par)
+    root = (_run(build_root, out, model, checkpoint, package) if no_gen
+            else _run(generate_for, model, checkpoint, out, par, package=package))
     results = _run(run_csim, root)
     print(format_table(results))
     failed = [r.top for r in results if not r.passed]

@@ -12,52 +12,69 @@ from pylic.codec import Codec, bitstream
 from pylic.errors import BitstreamError, ModelError, PylicError
 from pylic.imageio import read_image, write_bytes, write_image
 from pylic.models.registry import DEFAULT_MODEL, MODELS, WEIGHTS_DIR, get_spec, load_model
+from pylic.runtime.emulator import EmulatorBackend
 from pylic.runtime.float_backend import TorchBackend
+from pylic.zoo.packages import is_package_folder, package_for_hash, resolve_package, shipped_packages
 
-__all__ = ["MODELS", "backend_for", "codec_for", "encode_file", "decode_file", "describe", "model_for_hash"]
+__all__ = ["MODELS", "shipped_packages", "backend_for", "codec_for", "encode_file", "decode_file", "describe",
+           "model_for_hash"]
 
 
 @lru_cache(maxsize=8)
-def backend_for(name: str | None = None, checkpoint: str | None = None) -> TorchBackend:
+def backend_for(name: str | None = None, checkpoint: str | None = None,
+                package: str | None = None) -> TorchBackend | EmulatorBackend:
+    """The float model (registry name or checkpoint) or, for a shipped package name or a package folder, the
+    bit-exact emulator of that deploy package."""
+    if package is not None and (name is not None or checkpoint is not None):
+        raise ModelError("give either a model (name/checkpoint) or a deploy package, not both")
+    if package is None and checkpoint is None and name is not None and name not in MODELS:
+        if name in shipped_packages() or is_package_folder(name):
+            package = name
+    if package is not None:
+        folder = resolve_package(package)
+        label = package if package in shipped_packages() else f"emu-{folder.name}"
+        return EmulatorBackend(folder, label)
     label = name or (Path(checkpoint).stem if checkpoint else DEFAULT_MODEL)
     return TorchBackend(load_model(name, checkpoint), label)
 
 
 def codec_for(name: str | None = None, checkpoint: str | None = None, overlap: int = 0,
-              progress: bool = False) -> Codec:
-    return Codec(backend_for(name, checkpoint), overlap=overlap, progress=progress)
+              progress: bool = False, package: str | None = None) -> Codec:
+    return Codec(backend_for(name, checkpoint, package), overlap=overlap, progress=progress)
 
 
 def model_for_hash(model_hash: bytes) -> str | None:
-    """The shipped model whose recorded hash matches (read from the recipes, no weights loaded)."""
+    """The shipped model or package whose recorded hash matches (read from the recipes, nothing loaded)."""
     for recipe in sorted(WEIGHTS_DIR.glob("*.json")):
         meta = json.loads(recipe.read_text())
         if meta.get("hash") == model_hash.hex():
             return meta["name"]
-    return None
+    pkg = package_for_hash(model_hash)
+    return pkg.name if pkg else None
 
 
 def encode_file(src: str, dst: str, model: str | None = None, checkpoint: str | None = None,
-                overlap: int = 0) -> tuple[bytes, np.ndarray]:
+                overlap: int = 0, package: str | None = None) -> tuple[bytes, np.ndarray]:
     image = read_image(src)
-    data = codec_for(model, checkpoint, overlap, progress=True).encode(image)
+    data = codec_for(model, checkpoint, overlap, progress=True, package=package).encode(image)
     write_bytes(data, dst)
     return data, image
 
 
-def decode_file(src: str, dst: str, model: str | None = None, checkpoint: str | None = None) -> np.ndarray:
+def decode_file(src: str, dst: str, model: str | None = None, checkpoint: str | None = None,
+                package: str | None = None) -> np.ndarray:
     try:
         data = Path(src).read_bytes()
     except OSError as exc:
         raise PylicError(f"{src}: cannot read ({exc.strerror})") from None
     header, _, _ = bitstream.unpack_header(data)
-    if model is None and checkpoint is None:
+    if model is None and checkpoint is None and package is None:
         model = model_for_hash(header.model_hash)
         if model is None:
             raise BitstreamError(
-                f"no shipped model has hash {header.model_hash.hex()} (made by {header.model_name or '?'}); "
-                "pass --model or --checkpoint")
-    image = codec_for(model, checkpoint, progress=True).decode(data)
+                f"no shipped model or package has hash {header.model_hash.hex()} (made by "
+                f"{header.model_name or '?'}); pass --model, --checkpoint or --package")
+    image = codec_for(model, checkpoint, progress=True, package=package).decode(data)
     write_image(image, dst)
     return image
 
@@ -68,10 +85,13 @@ def describe(data: bytes) -> str:
     z = sum(len(a) for a, _ in subs)
     y = sum(len(b) for _, b in subs)
     known = model_for_hash(header.model_hash)
-    try:
-        spec_line = f" ({get_spec(known).description})" if known else " (not a shipped model)"
-    except ModelError:
-        spec_line = ""
+    packages = shipped_packages()
+    if known in packages:
+        spec_line = f" (shipped deploy package: {packages[known].description})"
+    elif known:
+        spec_line = f" ({get_spec(known).description})"
+    else:
+        spec_line = " (not a shipped model or package)"
     return "\n".join([
         f"format      .plic v{bitstream.VERSION}, {len(data)} bytes, "
         f"{8 * len(data) / (header.height * header.width):.4f} bpp",

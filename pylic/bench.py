@@ -63,7 +63,9 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
         source = str(checkpoint or model or DEFAULT_MODEL)
     frame_name, frame = bench_frame(height, width)
     if package is not None:
-        pkg = load(package)
+        from pylic.zoo.packages import resolve_package
+
+        pkg = load(resolve_package(package))
     else:
         patches = extract(frame, TileGrid(height, width, 256, overlap))
         pkg = build_package(float_model, calibrate(float_model, patches))

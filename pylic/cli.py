@@ -18,15 +18,18 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", required=True)
     e.add_argument("--model", default=None, help="registry name (default: the shipped default model)")
     e.add_argument("--checkpoint", default=None, help="weights file instead of the registry's")
+    e.add_argument("--package", default=None,
+                   help="deploy package (shipped name or folder): encode with its bit-exact emulator, as the board")
     e.add_argument("--overlap", type=int, default=0, help="patch overlap in pixels (0..128)")
     d = sub.add_parser("decode", help="decompress a .plic bitstream into an image")
     d.add_argument("input")
     d.add_argument("-o", "--output", required=True)
     d.add_argument("--model", default=None, help="model to use (default: found by the bitstream's hash)")
     d.add_argument("--checkpoint", default=None)
+    d.add_argument("--package", default=None, help="deploy package (shipped name or folder) for the emulator")
     i = sub.add_parser("info", help="print a .plic header")
     i.add_argument("input")
-    sub.add_parser("models", help="list the registry")
+    sub.add_parser("models", help="list the registry and the shipped deploy packages")
     return p
 
 
@@ -43,18 +46,21 @@ def run(argv: list[str] | None = None) -> int:
 
     if args.cmd == "encode":
         t = time.perf_counter()
-        data, image = api.encode_file(args.input, args.output, args.model, args.checkpoint, args.overlap)
+        data, image = api.encode_file(args.input, args.output, args.model, args.checkpoint, args.overlap,
+                                      args.package)
         bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
         print(f"{args.output}: {len(data)} bytes, {bpp:.4f} bpp, {time.perf_counter() - t:.2f} s")
     elif args.cmd == "decode":
         t = time.perf_counter()
-        image = api.decode_file(args.input, args.output, args.model, args.checkpoint)
+        image = api.decode_file(args.input, args.output, args.model, args.checkpoint, args.package)
         print(f"{args.output}: {image.shape[1]}x{image.shape[0]}, {time.perf_counter() - t:.2f} s")
     elif args.cmd == "info":
         print(api.describe(_read(args.input)))
     elif args.cmd == "models":
         for name, spec in sorted(api.MODELS.items()):
             print(f"{name:28s} lambda={spec.lmbda:<8g} {spec.description}")
+        for name, pkg in sorted(api.shipped_packages().items()):
+            print(f"{name:28s} lambda={pkg.lmbda:<8g} deploy package {pkg.folder.name}: {pkg.description}")
     return 0
 
 

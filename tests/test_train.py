@@ -96,3 +96,19 @@ def test_sigterm_saves_a_resumable_checkpoint(tmp_path, folder):
     state = checkpoint.load(out / "checkpoint.pt")
     assert state["step"] >= 5
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
+
+
+def test_init_keeps_the_widths_of_pruned_weights(tmp_path, folder):
+    """Fine-tuning a pruned model (non-uniform widths) to another lambda starts from exactly its weights."""
+    from pylic.models import HyperpriorConfig, ScaleHyperprior
+
+    torch.manual_seed(0)
+    pruned = ScaleHyperprior(HyperpriorConfig(M=16, ga=(8, 6, 7), gs=(7, 5, 8), ha=(8, 8), hs=(8, 8), z=8))
+    torch.save({"state_dict": pruned.state_dict()}, tmp_path / "pruned.pt")
+    cfg = TrainConfig(out=str(tmp_path / "ft"), data=str(folder), N=99, M=99, steps=0, batch=2, crop=64,
+                      init=str(tmp_path / "pruned.pt"))
+    model = train(cfg, progress=False)
+    assert model.cfg == pruned.cfg
+    ref = pruned.state_dict()
+    same_shape = [k for k, v in model.state_dict().items() if k in ref and v.shape == ref[k].shape]
+    assert [k for k in same_shape if not torch.equal(model.state_dict()[k], ref[k])] == []  # CDF tables are rebuilt

@@ -26,3 +26,14 @@ def evaluate_folder(models: list[str] | None, data: str, overlap: int, out: str,
     if not models:
         raise PylicError("no model given and no shipped pylic-hp model found")
     return rd_report(images, models, overlap=overlap, tiling_cost=whole, out=out)
+
+
+def compare_folder(curve_specs: list[str], reference: str | None, data: str, overlap: int, out: str,
+                   limit: int | None) -> dict:
+    """Entry point of `invoke compare`."""
+    from pylic.eval.compare import compare_curves, parse_curve
+
+    if not Path(data).is_dir():
+        raise PylicError(f"image folder not found: {data}")
+    curves = dict(parse_curve(s) for s in curve_specs)
+    return compare_curves(load_folder(data, limit), curves, reference or None, overlap=overlap, out=out)

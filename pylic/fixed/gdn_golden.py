@@ -89,6 +89,84 @@ def gdn_fixed(x_q: np.ndarray, params: GdnLayerParams) -> np.ndarray:
     return gdn_trace(flat, params).y.astype(np.int8).reshape(x.shape)
 
 
+class GdnKernel:
+    """The golden layer, fast: `GdnKernel(p)(x)` equals `gdn_trace(x, p).y` bit for bit (int8 [P, C] -> int8).
+
+    The emulator's hot spot; `gdn_trace` stays the readable definition. Steps 3-6 become two table look-ups and
+    a handful of float64 passes, each exact:
+
+    - step 2: acc = [x**2, 1] @ [gamma^T; beta_acc] in float64 BLAS, exact as in `_accumulate` (non-negative
+      integer terms, every partial sum < 2**acc_bits <= 2**52). The range check is static: gamma >= 0, so acc
+      is smallest at x = 0 (beta_acc) and largest at x = -128; if both ends fit, no input leaves the range;
+    - steps 3-5: acc is an integer in [1, 2**52), so its IEEE bits are E << 52 | F with k = E - 1023 and
+      F = (acc / 2**k - 1) * 2**52; F's top mbits = index_bits + interp_bits bits are exactly step 4's truncated
+      mantissa less its leading one. q = bits >> (52 - mbits) = E << mbits | those bits, and r depends only on
+      q's low mbits + 1 bits (E's parity fixes p), so `_r[q & mask]` is `evaluate` tabulated once per layer;
+    - step 6: s depends only on E (via h), and `round_shift` clamps it to s' = clip(s, -8, max_right), which
+      turns both of its branches into floor(v * 2**-s' + 1/2) (for s' <= 0 v * 2**-s' is an integer). So
+      g = _r[.] * _scale[E] with _scale = 2**-s', and w = x * g + 128.5 = v * 2**-s' + 128.5 with v = x * r.
+      Each is exact: g and x * g are power-of-two scalings of the integers r and v, and w is a multiple of
+      2**-max(s', 1) that `__init__` checks is below 2**53 of those units for every reachable E (so it also bounds
+      |v| < 2**53). Then floor(clip(w, 0, 255)) = sat8(y) + 128 (the bounds are integers), the uint8 cast
+      truncates, i.e. floors, it, and ^ 0x80 recentres it as int8.
+
+    Layers outside those bounds (a possible overflow, over-wide LUT or slope) run `gdn_trace` unchanged.
+    """
+
+    TABLE_BITS = 20  # largest index_bits + interp_bits tabulated (2**21 float64 entries, 16 MiB)
+
+    def __init__(self, params: GdnLayerParams):
+        self.params = p = params
+        self._mbits = mbits = p.lut.index_bits + p.lut.interp_bits
+        gamma = p.gamma_q.astype(np.int64)
+        beta = p.beta_acc
+        worst = beta + gamma.sum(axis=1) * (128 * 128)
+        self.fast: bool = bool(p.fmt.acc_bits <= 52 and gamma.min(initial=0) >= 0 and beta.min() >= 1
+                               and worst.max() < (1 << p.fmt.acc_bits) and mbits <= self.TABLE_BITS)
+        if not self.fast:
+            return
+        self._g = np.concatenate([gamma.T, beta[None, :]]).astype(np.float64)  # [C + 1, C], exact (< 2**52)
+        q = np.arange(2 << mbits, dtype=np.int64)
+        parity = ((q >> mbits) - 1023 - p.acc_frac) & 1  # p = t & 1, t = E - 1023 - acc_frac
+        r = evaluate(p.lut, parity, (1 << mbits) | (q & ((1 << mbits) - 1)))
+        e = np.arange(2048, dtype=np.int64)
+        h = (e - 1023 - p.acc_frac) >> 1  # floor(t / 2) = (t - p) / 2
+        max_right = 8 + p.fmt.lut_bits + 2  # gdn_trace's p_bits + 1; max_left is 8
+        s = np.clip(p.out_shift - h if p.inverse else p.out_shift + h, -8, max_right)
+        reach = slice(1023, 1023 + p.fmt.acc_bits)  # E of acc in [1, 2**acc_bits)
+        vmax = 128 * int(np.abs(r).max())  # |v| = |x * r| <= vmax
+        self.fast = all(vmax * 2 ** (max(si, 1) - si) + 129 * 2 ** max(si, 1) < 2**53 for si in s[reach].tolist())
+        self._r = r.astype(np.float64)
+        self._scale = np.ldexp(1.0, -s)
+
+    def __call__(self, x_q: np.ndarray) -> np.ndarray:
+        p = self.params
+        x = np.asarray(x_q)
+        if not self.fast or x.ndim != 2 or x.dtype != np.int8 or x.shape[1] != p.channels:
+            return gdn_trace(x, p).y.astype(np.int8)  # same checks and errors as the definition
+        n, c = x.shape
+        xf = x.astype(np.float64)
+        sq = np.empty((n, c + 1))
+        np.multiply(xf, xf, out=sq[:, :c])
+        sq[:, c] = 1.0
+        acc = np.matmul(sq, self._g)
+        bits = acc.view(np.int64)  # acc > 0: the sign bit is clear
+        np.right_shift(bits, 52 - self._mbits, out=bits)
+        idx = np.bitwise_and(bits, (2 << self._mbits) - 1)
+        g = np.take(self._r, idx, mode="wrap")  # indices are in range: "wrap" only skips the (slower) check
+        np.right_shift(bits, self._mbits, out=bits)  # E
+        scale = idx.view(np.float64)
+        np.take(self._scale, bits, out=scale, mode="wrap")
+        np.multiply(g, scale, out=g)
+        np.multiply(g, xf, out=g)
+        np.add(g, 128.5, out=g)
+        np.maximum(g, 0.0, out=g)  # np.clip is several times slower on numpy 1.x
+        np.minimum(g, 255.0, out=g)
+        y = g.astype(np.uint8)
+        np.bitwise_xor(y, 0x80, out=y)
+        return y.view(np.int8)
+
+
 def gdn_float(x: np.ndarray, beta: np.ndarray, gamma: np.ndarray, inverse: bool) -> np.ndarray:
     """Float64 reference on [..., C] (channels last): x * (beta + gamma x**2)**(+-1/2)."""
     x = np.asarray(x, dtype=np.float64)

@@ -1,4 +1,5 @@
-"""Build steps over a model: generate every HLS kernel folder (`generate`) and check them (`csim`).
+"""Build steps over a model: generate every HLS kernel folder (`generate`; for a deploy package
+`pylic.hls.from_package.generate_for_package`, both through `render_build`) and check them (`csim`).
 
 Layout of a build (deterministic: same model and options -> same bytes):
     <out>/<label>/manifest.json              kernels, formats, estimates, sha256 of every generated file
@@ -18,7 +19,7 @@ from tqdm import tqdm
 from pylic.errors import PylicError
 from pylic.fixed import activations as act
 from pylic.fixed.formats import int8
-from pylic.fixed.gdn_params import GdnFormat, export_gdn, quantize_gdn
+from pylic.fixed.gdn_params import GdnFormat, GdnLayerParams, export_gdn, quantize_gdn
 from pylic.hls import csim as csim_mod
 from pylic.hls.gdn_codegen import generate_gdn
 from pylic.hls.patch_codegen import generate_patch_buffer
@@ -51,12 +52,31 @@ def resolve_model(name: str | None, checkpoint: str | None):
     return load_model(name, checkpoint), label_for(name, checkpoint)
 
 
-def build_root(out: str | Path, name: str | None, checkpoint: str | None) -> Path:
+def _no_model_with_package(name: str | None, checkpoint: str | None, package) -> None:
+    if package and (name or checkpoint):
+        raise PylicError("--package builds a deploy package's kernels; it cannot be combined with "
+                         "--model/--checkpoint (choose one)")
+
+
+def build_root(out: str | Path, name: str | None, checkpoint: str | None,
+               package: str | Path | None = None) -> Path:
+    """Build folder of a model (`<out>/<label>`) or of a deploy package (`<out>/pkg-<short hash>`)."""
+    _no_model_with_package(name, checkpoint, package)
+    if package:
+        from pylic.hls.from_package import package_label
+
+        return Path(out) / package_label(package)
     return Path(out) / label_for(name, checkpoint)
 
 
-def generate_for(name: str | None, checkpoint: str | None, out: str | Path, par: int = 1) -> Path:
-    """`generate` for a model named on the command line."""
+def generate_for(name: str | None, checkpoint: str | None, out: str | Path, par: int = 1,
+                 package: str | Path | None = None) -> Path:
+    """`generate` for a model named on the command line, or `generate_for_package` for a package folder."""
+    _no_model_with_package(name, checkpoint, package)
+    if package:
+        from pylic.hls.from_package import generate_for_package
+
+        return generate_for_package(package, out, par)
     model, label = resolve_model(name, checkpoint)
     return generate(model, out, label, par=par)
 
@@ -79,22 +99,28 @@ def generate(model, out: str | Path, label: str, fmt: GdnFormat | None = None, p
     """Render all GDN/iGDN kernels (3 real 256x256 patches of vectors each) and the patch buffer.
     `prepared` = `layer_params(model, fmt)` when the caller already has it."""
     fmt = fmt or GdnFormat()
-    root = Path(out) / label
-    root.mkdir(parents=True, exist_ok=True)
     params, acts = prepared if prepared is not None else layer_params(model, fmt)
     center = list(act.VECTOR_INDICES)  # the 3 center patches, one per photo
+    vectors = {name: int8(p.in_frac).quantize(acts[name].inputs[center]).astype(np.int8)
+               .reshape(len(center), -1, p.channels) for name, p in params.items()}
+    return render_build(Path(out) / label, label, params, vectors, par, {"model": label, "format": fmt.to_dict()})
+
+
+def render_build(root: Path, label: str, params: dict[str, GdnLayerParams], vectors: dict[str, np.ndarray],
+                 par: int, info: dict, patch: int = act.PATCH) -> Path:
+    """Render one GDN/iGDN kernel per layer of `params` (vectors[name]: int8 [n, pixels, C], the n patches of
+    `act.PATCH` pixels the layer saw) and the patch buffer (`patch` x `patch` windows of the real photos), then
+    `manifest.json`: `info` (what the build was made from), PAR, every kernel's kernel.json and file hashes.
+    A GDN kernel's buffers are sized for one `patch` x `patch` patch."""
+    root.mkdir(parents=True, exist_ok=True)
     kernels = []
     for name, p in tqdm(params.items(), desc="gen-hls", unit="kernel"):
-        x = acts[name].inputs[center]
-        x_q = int8(p.in_frac).quantize(x).astype(np.int8).reshape(len(center), -1, p.channels)
-        kernels.append(generate_gdn(root, p, x_q, source=label, par=par, pixels_per_patch=x_q.shape[1]))
+        x_q = vectors[name]
+        per_patch = x_q.shape[1] * patch * patch // (act.PATCH * act.PATCH)
+        kernels.append(generate_gdn(root, p, x_q, source=label, par=par, pixels_per_patch=per_patch))
     frames = [act.real_image(n) for n in act.IMAGE_NAMES]
-    kernels.append(generate_patch_buffer(root, frames))
-    manifest = {
-        "model": label, "format": fmt.to_dict(), "par": par,
-        "kernels": [asdict(k) for k in kernels],
-        "files": _hashes(root),
-    }
+    kernels.append(generate_patch_buffer(root, frames, patch=patch))
+    manifest = {**info, "par": par, "kernels": [asdict(k) for k in kernels], "files": _hashes(root)}
     write_text(root / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return root
 

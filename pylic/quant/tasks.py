@@ -79,6 +79,7 @@ def run_quantize(out: str, model: str | None = None, checkpoint: str | None = No
     atomic_save({"state_dict": result.state_dict(), "config": {"activation": result.cfg.activation, "mode": mode}},
                 folder / MODEL)
     summary = {"mode": mode, "precision": precision, "method": method, "source": model or checkpoint,
+               "lmbda": lmbda if lmbda is not None else _lambda_of(model, checkpoint),
                "calibration_patches": int(len(patches)), "calibration_s": round(t_cal, 2),
                "total_s": round(time.time() - t0, 2),
                "steps": steps if mode == "qat" else 0, "notes": list(plan.notes),

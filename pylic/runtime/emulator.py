@@ -3,8 +3,9 @@ float model, producing the very bytes the board would.
 
 - conv/deconv: exact int8 x int8 accumulation, bias alignment and DPU requantization (`intconv`, exactness
   argument there), ReLU fused;
-- GDN/iGDN: `pylic.fixed.gdn_fixed`, the golden model the HLS kernels are proven against (channels last, run in
-  chunks of pixels across threads for speed; chunking cannot change a per-pixel result);
+- GDN/iGDN: `pylic.fixed.gdn_golden.GdnKernel`, the golden model the HLS kernels are proven against in its fast
+  exact form (bit-identical to `gdn_fixed`; channels last, run in chunks of pixels across threads for speed;
+  chunking cannot change a per-pixel result);
 - abs (PS): |q| saturated to 127; pixel in/out conversions as declared in the package (`PixelSpec`);
 - prior: h_s's int8 output -> scale index by integer comparison (`pylic.deploy.entropy`), so the Gaussian
   indexes, hence the bitstream, are identical on every platform.
@@ -22,13 +23,13 @@ import torch
 from pylic.deploy import entropy, gdn_io
 from pylic.deploy.manifest import OpSpec
 from pylic.deploy.store import DeployPackage, load
-from pylic.fixed.gdn_golden import gdn_fixed
+from pylic.fixed.gdn_golden import GdnKernel
 from pylic.fixed.gdn_params import GdnLayerParams
 from pylic.quant.rounding import quantize_param
 from pylic.runtime.intconv import compile_conv, exact_kernels, self_test
 
 Step = Callable[[torch.Tensor], torch.Tensor]
-GDN_CHUNK = 2048  # pixels per golden call: keeps the int64 temporaries in cache (measured best with 2 threads)
+GDN_CHUNK = 2048  # pixels per kernel call: keeps the float64 temporaries in cache (measured best with 2 threads)
 
 
 class GdnStep:
@@ -37,6 +38,7 @@ class GdnStep:
     def __init__(self, params: GdnLayerParams, pool: ThreadPoolExecutor | None):
         self.params = params
         self.pool = pool
+        self.kernel = GdnKernel(params)  # tables built once per layer
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
@@ -44,7 +46,7 @@ class GdnStep:
         out = np.empty_like(flat)
 
         def run(i: int) -> None:
-            out[i:i + GDN_CHUNK] = gdn_fixed(flat[i:i + GDN_CHUNK], self.params)
+            out[i:i + GDN_CHUNK] = self.kernel(flat[i:i + GDN_CHUNK])
 
         starts = range(0, flat.shape[0], GDN_CHUNK)
         if self.pool is None:

@@ -85,9 +85,11 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank (DDP also broadcasts rank 0's)
-    model = ScaleHyperprior(HyperpriorConfig.uniform(cfg.N, cfg.M, cfg.activation))  # type: ignore[arg-type]
-    if cfg.init:
-        model.load_state_dict(load_checkpoint_state(cfg.init), strict=False)
+    if cfg.init:  # widths come from the init weights, so pruned and student models fine-tune as they are
+        state = load_checkpoint_state(cfg.init)
+        model = ScaleHyperprior.from_state_dict(state, cfg.activation)  # type: ignore[arg-type]
+    else:
+        model = ScaleHyperprior(HyperpriorConfig.uniform(cfg.N, cfg.M, cfg.activation))  # type: ignore[arg-type]
     opts = make_optimizers(model, cfg.lr, cfg.aux_lr)
     out = Path(cfg.out)
     ck_path = out / "checkpoint.pt"
