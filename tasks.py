@@ -328,28 +328,28 @@ def csim(c, model=None, checkpoint=None, out=HLS_OUT, par=1, no_gen=False, packa
         raise Exit(f"csim FAILED for {', '.join(failed)}", code=1)
 
 
-def _vitis(step, model, checkpoint, out, dry_run):
+def _vitis(step, model, checkpoint, out, dry_run, package):
     from pylic.hls.vitis import run_step_for
 
-    for r in _run(run_step_for, step, model, checkpoint, out, dry_run):
+    for r in _run(run_step_for, step, model, checkpoint, out, dry_run, package):
         print(f"{r.top}: {'(dry run) ' if dry_run else ''}cd {r.run.cwd} && {r.run.command}")
         if r.report:
             print(f"  latency {r.report['latency_worst']} cycles, II {r.report['interval_max']}, "
                   f"resources {r.report['resources']}")
 
 
-@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "build folder (generated if missing)",
-            "dry_run": "print the commands and write the scripts, run nothing"})
-def synth(c, model=None, checkpoint=None, out=HLS_OUT, dry_run=False):
+@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "package": _PACKAGE_HELP,
+            "out": "build folder (generated if missing)", "dry_run": "print the commands and write the scripts, run nothing"})
+def synth(c, model=None, checkpoint=None, out=HLS_OUT, dry_run=False, package=None):
     """Vitis HLS synthesis + .xo export per kernel (vitis_hls -f run_hls.tcl); parses csynth.xml to JSON."""
-    _vitis("synth", model, checkpoint, out, dry_run)
+    _vitis("synth", model, checkpoint, out, dry_run, package)
 
 
-@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "build folder (generated if missing)",
-            "dry_run": "print the commands and write the scripts, run nothing"})
-def cosim(c, model=None, checkpoint=None, out=HLS_OUT, dry_run=False):
+@task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "package": _PACKAGE_HELP,
+            "out": "build folder (generated if missing)", "dry_run": "print the commands and write the scripts, run nothing"})
+def cosim(c, model=None, checkpoint=None, out=HLS_OUT, dry_run=False, package=None):
     """Vitis HLS C/RTL co-simulation per kernel (vitis_hls -f run_hls.tcl)."""
-    _vitis("cosim", model, checkpoint, out, dry_run)
+    _vitis("cosim", model, checkpoint, out, dry_run, package)
 
 
 @task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "folder for gdn_error_table.md/.json"})

@@ -179,3 +179,12 @@ def test_package_kernels_csim_bit_exact(build):
         assert r.passed, f"{top}: {r.mismatches} mismatches of {r.values}; log {r.log}"
     c = KernelInfo.load(build / "gdn_ga1").details["channels"]
     assert results["gdn_ga1"].values == 3 * 128 * 128 * c and results["igdn_gs1"].values == 3 * 32 * 32 * c
+
+
+def test_vitis_dry_run_on_a_package_build(package, build):
+    """`invoke synth --package P --dry-run`: the scripts of the package's own build, one command per kernel."""
+    from pylic.hls.vitis import run_step_for
+
+    results = run_step_for("synth", None, None, build.parent, dry_run=True, package=package[1])
+    assert sorted(r.top for r in results) == TOPS
+    assert all(Path(r.run.cwd).parent == build and "vitis_hls" in r.run.command for r in results)

@@ -53,13 +53,13 @@ def run_step(root: str | Path, step: str, dry_run: bool = False) -> list[VitisRe
 
 
 def run_step_for(step: str, name: str | None, checkpoint: str | None, out: str | Path,
-                 dry_run: bool = False) -> list[VitisResult]:
-    """`run_step` on a model's build folder, generating it first if it does not exist yet."""
+                 dry_run: bool = False, package: str | Path | None = None) -> list[VitisResult]:
+    """`run_step` on a model's (or deploy package's) build folder, generating it first if it does not exist yet."""
     from pylic.hls.project import build_root, generate_for
 
     if not dry_run:
         find_tool("vitis_hls")
-    root = build_root(out, name, checkpoint)
+    root = build_root(out, name, checkpoint, package)
     if not root.is_dir():
-        generate_for(name, checkpoint, out)
+        generate_for(name, checkpoint, out, package=package)
     return run_step(root, step, dry_run)
