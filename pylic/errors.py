@@ -19,3 +19,7 @@ class ModelError(PylicError):
 
 class ToolError(PylicError):
     """An external tool (g++, vitis_hls, vivado, v++, vai_c_xir) is missing or failed."""
+
+
+class TrainingError(PylicError):
+    """A training run diverged (non-finite losses or weights); nothing non-finite is ever saved."""

@@ -36,3 +36,14 @@ def test_curves_against_a_reference(tmp_path, photo):
     assert "bd_vs_reference" not in rep["curves"]["one"]  # a single point has no BD metrics
     with pytest.raises(PylicError):
         compare_curves(images, {"x": folders}, reference="y")
+
+
+def test_bd_metrics_needs_rd_curves():
+    from pylic.eval.rd import bd_metrics
+
+    curve = [(0.2, 27.0), (0.4, 29.0), (0.6, 30.5)]
+    better = [(r * 0.9, d) for r, d in curve]  # same quality at 10% less rate
+    bd = bd_metrics(curve, better)
+    assert bd["bd_rate_percent"] == pytest.approx(-10.0, abs=0.01) and bd["bd_psnr_db"] > 0
+    bad = bd_metrics(curve, [(0.3, 28.0), (0.35, 27.9)])  # two models that are not one curve
+    assert np.isnan(bad["bd_rate_percent"]) and "not one RD curve" in bad["note"]

@@ -112,3 +112,33 @@ def test_init_keeps_the_widths_of_pruned_weights(tmp_path, folder):
     ref = pruned.state_dict()
     same_shape = [k for k, v in model.state_dict().items() if k in ref and v.shape == ref[k].shape]
     assert [k for k in same_shape if not torch.equal(model.state_dict()[k], ref[k])] == []  # CDF tables are rebuilt
+
+
+def test_a_nan_batch_is_skipped_and_divergence_stops_without_saving(tmp_path, folder, monkeypatch):
+    """One NaN batch leaves the weights finite and the run going; NaN batches only is a TrainingError, and the
+    checkpoint on disk stays the last good one."""
+    from pylic.errors import TrainingError
+    from pylic.train import optim
+
+    cfg = TrainConfig(out=str(tmp_path / "n"), data=str(folder), N=8, M=16, steps=6, batch=2, crop=64,
+                      ckpt_every=3, lmbda=0.01, lr=1e-3)
+    real = CropSampler.batch
+    calls = {"n": 0}
+
+    def poisoned(self, n):
+        calls["n"] += 1
+        x = real(self, n)
+        return x * float("nan") if calls["n"] in bad else x
+
+    monkeypatch.setattr(CropSampler, "batch", poisoned)
+    bad = {2}
+    model = train(cfg, progress=False)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert checkpoint.load(tmp_path / "n" / "checkpoint.pt")["step"] == 6
+    good = checkpoint.load(tmp_path / "n" / "checkpoint.pt")["state_dict"]
+    bad = set(range(1, 1000))
+    cfg.steps = 6 + optim.MAX_BAD_STEPS + 5
+    with pytest.raises(TrainingError, match="diverged"):
+        train(cfg, progress=False)
+    after = checkpoint.load(tmp_path / "n" / "checkpoint.pt")
+    assert after["step"] == 6 and all(torch.equal(after["state_dict"][k], v) for k, v in good.items())

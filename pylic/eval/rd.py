@@ -81,6 +81,10 @@ def bd_metrics(anchor: list[tuple[float, float]], test: list[tuple[float, float]
 
     ra, da = zip(*sorted(anchor))
     rt, dt = zip(*sorted(test))
+    for label, d in (("anchor", da), ("test", dt)):
+        if any(b <= a for a, b in zip(d, d[1:])):  # interpolation needs PSNR rising with the rate
+            return {"bd_rate_percent": float("nan"), "bd_psnr_db": float("nan"),
+                    "note": f"{label} points are not one RD curve (PSNR does not rise with rate)"}
     kw = {"method": "pchip", "require_matching_points": False, "min_overlap": 0}
     return {"bd_rate_percent": float(bd.bd_rate(ra, da, rt, dt, **kw)),
             "bd_psnr_db": float(bd.bd_psnr(ra, da, rt, dt, **kw))}

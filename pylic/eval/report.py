@@ -49,10 +49,12 @@ def rd_report(images: dict[str, np.ndarray], models: list[str], overlap: int = 0
         pts = baselines.curve(images, anchor)
         report["anchors"][anchor] = {"points": pts}
         if len(curve) >= 2:
-            report["anchors"][anchor]["bd_vs_anchor"] = bd_metrics(pts, curve)
+            bd = report["anchors"][anchor]["bd_vs_anchor"] = bd_metrics(pts, curve)
+            if "note" in bd:
+                echo(f"vs {anchor}: no BD metrics ({bd['note']})")
+                continue
             report["anchors"][anchor]["psnr_gain_at_bpp"] = {
                 str(r): psnr_at(curve, r) - psnr_at(pts, r) for r in (0.25, 0.4, 0.6)}
-            bd = report["anchors"][anchor]["bd_vs_anchor"]
             echo(f"vs {anchor}: BD-rate {bd['bd_rate_percent']:+.1f}%, BD-PSNR {bd['bd_psnr_db']:+.2f} dB; "
                  + ", ".join(f"{k} bpp {v:+.2f} dB" for k, v in report["anchors"][anchor]["psnr_gain_at_bpp"].items()))
     if out:

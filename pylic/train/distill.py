@@ -29,7 +29,7 @@ from pylic.train import checkpoint as ckpt
 from pylic.train.data import DEFAULT_TRAIN_DIR, CropSampler
 from pylic.train.distributed import DistEnv, device_for, init_distributed, rank_seed, wrap_ddp
 from pylic.train.kd_schedule import KDSchedule, PlateauRule
-from pylic.train.optim import make_optimizers, set_lr, train_step
+from pylic.train.optim import DivergenceGuard, check_finite, make_optimizers, set_lr, train_step
 from pylic.train.perceptual import build_perceptual, perceptual_distance
 from pylic.train.rd import rd_loss, sigterm_as_interrupt
 from pylic.train.starting_point import load_start
@@ -154,6 +154,7 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
             log.flush()
 
     def save(step: int, extra: dict | None = None) -> None:
+        check_finite(student)
         if env.is_main:
             ckpt.atomic_save({"state_dict": student.state_dict(), "optimizer": opts.main.state_dict(),
                               "aux_optimizer": opts.aux.state_dict(), "step": step, "config": run_meta,
@@ -164,6 +165,7 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and env.is_main),
                desc="distill" if cfg.kd else "student")
     t0, done = time.time(), start  # `done`: completed steps
+    guard = DivergenceGuard()
     try:
         with sigterm_as_interrupt():
             for step in bar:
@@ -173,8 +175,12 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
                     y_t = teacher.g_a(x)
                     x_t = teacher.g_s(torch.round(y_t)) if features is not None else None
                 terms = kd_loss(net(x), x, y_t, x_t, features, lmbda, sched.weights)
-                aux = train_step(terms["loss"], student, opts, cfg.clip, env)
+                aux, applied = train_step(terms["loss"], student, opts, cfg.clip, env)
+                guard.record(applied, step)
                 done = step + 1
+                if not applied:
+                    bar.set_postfix(skipped=guard.skipped)
+                    continue
                 vals = env.all_mean(torch.stack([terms[k].detach().float() for k in STATS])).tolist()
                 cur = dict(zip(STATS, vals)) | {"aux": aux}
                 ema = {k: v if k not in ema else 0.98 * ema[k] + 0.02 * v for k, v in cur.items()}
@@ -186,7 +192,8 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
                                 psnr=f"{psnr:.2f}")
                 if done % cfg.ckpt_every == 0 or done == cfg.steps:
                     save(done)
-                    write_log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr, "phase": sched.phase,
+                    write_log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr, "skipped": guard.skipped,
+                               "phase": sched.phase,
                                **asdict(sched.weights), "lr": opts.main.param_groups[0]["lr"]})
             student.eval()
             student.update(force=True)

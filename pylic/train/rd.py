@@ -21,7 +21,7 @@ from pylic.runtime.float_backend import state_hash
 from pylic.train import checkpoint as ckpt
 from pylic.train.data import CropSampler
 from pylic.train.distributed import DistEnv, init_distributed, rank_seed, wrap_ddp
-from pylic.train.optim import make_optimizers, set_lr, train_step
+from pylic.train.optim import DivergenceGuard, check_finite, make_optimizers, set_lr, train_step
 
 STATS = ("loss", "bpp", "mse")
 
@@ -106,6 +106,7 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
         log = (out / "log.jsonl").open("a")
 
     def save(step: int, extra: dict | None = None) -> None:
+        check_finite(model)
         if env.is_main:
             ckpt.atomic_save({"state_dict": model.state_dict(), "optimizer": opts.main.state_dict(),
                               "aux_optimizer": opts.aux.state_dict(), "step": step, "config": asdict(cfg),
@@ -121,21 +122,26 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and env.is_main),
                desc="train")
     t0, done = time.time(), start  # `done`: completed steps
+    guard = DivergenceGuard()
     try:
         with sigterm_as_interrupt():
             for step in bar:
                 set_lr(opts.main, lr_at(cfg, step))
                 x = sampler.batch(cfg.batch)
                 res = rd_loss(net(x), x, cfg.lmbda)
-                aux = train_step(res["loss"], model, opts, cfg.clip, env)
+                aux, applied = train_step(res["loss"], model, opts, cfg.clip, env)
+                guard.record(applied, step)
                 done = step + 1
+                if not applied:
+                    bar.set_postfix(skipped=guard.skipped)
+                    continue
                 vals = dict(zip(STATS, env.all_mean(torch.stack([res[k].detach() for k in STATS])).tolist()))
                 ema = {k: v if k not in ema else 0.98 * ema[k] + 0.02 * v for k, v in (vals | {"aux": aux}).items()}
                 psnr = -10 * math.log10(max(ema["mse"], 1e-10))
                 bar.set_postfix(loss=f"{ema['loss']:.3f}", bpp=f"{ema['bpp']:.3f}", psnr=f"{psnr:.2f}")
                 if done % cfg.ckpt_every == 0 or done == cfg.steps:
                     save(done)
-                    write_log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr})
+                    write_log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr, "skipped": guard.skipped})
             model.eval()
             model.update(force=True)
             hashes = env.gather(state_hash(model).hex())  # every rank must hold the same weights
