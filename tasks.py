@@ -68,7 +68,7 @@ def demo(c, out="out/demo", model=None, overlap=0, no_csim=False):
 
 
 @task(iterable=["model", "package"], help={
-    "model": "registry name (repeat for an RD curve; default: every shipped pylic-hp model)",
+    "model": "registry name or checkpoint (repeat for an RD curve; default: every shipped pylic-hp model)",
     "package": "deploy package (shipped name or folder), coded by the bit-exact emulator; repeatable",
     "data": "image folder (default ../shared/data/kodak)", "overlap": "patch overlap in pixels",
     "out": "JSON report path", "limit": "use only the first N images", "no_whole": "skip whole-image coding",

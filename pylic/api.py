@@ -16,7 +16,7 @@ from pylic.runtime.emulator import EmulatorBackend
 from pylic.runtime.float_backend import TorchBackend
 from pylic.zoo.packages import is_package_folder, package_for_hash, resolve_package, shipped_packages
 
-__all__ = ["MODELS", "shipped_packages", "backend_for", "codec_for", "encode_file", "decode_file", "describe",
+__all__ = ["MODELS", "shipped_packages", "backend_for", "codec_for", "codec_for_ref", "encode_file", "decode_file", "describe",
            "model_for_hash"]
 
 
@@ -41,6 +41,14 @@ def backend_for(name: str | None = None, checkpoint: str | None = None,
 def codec_for(name: str | None = None, checkpoint: str | None = None, overlap: int = 0,
               progress: bool = False, package: str | None = None) -> Codec:
     return Codec(backend_for(name, checkpoint, package), overlap=overlap, progress=progress)
+
+
+def codec_for_ref(ref: str, overlap: int = 0) -> Codec:
+    """One string names any codec: a weights file is a float checkpoint; anything else a registry name, a shipped
+    package name or a package folder (see `backend_for`). Used where models are listed (evaluate, compare)."""
+    if Path(ref).is_file():
+        return codec_for(checkpoint=ref, overlap=overlap)
+    return codec_for(ref, overlap=overlap)
 
 
 def model_for_hash(model_hash: bytes) -> str | None:

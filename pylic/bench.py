@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,8 @@ import torch
 from pylic.codec import Codec
 from pylic.codec.tiling import TileGrid, extract, tile_to_size
 from pylic.deploy.atomic import atomic_write_text
+from pylic.eval.metrics import bpp, psnr
+from pylic.eval.rd import timed_round_trip
 
 
 def bench_frame(height: int = 720, width: int = 1280) -> tuple[str, np.ndarray]:
@@ -27,11 +28,6 @@ def bench_frame(height: int = 720, width: int = 1280) -> tuple[str, np.ndarray]:
     else:
         name, img = "astronaut", load_skimage(("astronaut",))["astronaut"]
     return f"{name} tiled to {width}x{height}", tile_to_size(img, height, width)
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
 def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | None = None,
@@ -75,14 +71,10 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
     results = {}
     for _ in range(max(1, repeats)):
         for k, codec in codecs.items():
-            t0 = time.perf_counter()
-            data = codec.encode(frame)
-            t1 = time.perf_counter()
-            rec = codec.decode(data)
-            t2 = time.perf_counter()
-            times[k]["encode"] = min(times[k]["encode"], t1 - t0)
-            times[k]["decode"] = min(times[k]["decode"], t2 - t1)
-            results[k] = {"bytes": len(data), "bpp": 8 * len(data) / (height * width), "psnr": _psnr(frame, rec)}
+            data, rec, enc_s, dec_s = timed_round_trip(codec, frame)
+            times[k]["encode"] = min(times[k]["encode"], enc_s)
+            times[k]["decode"] = min(times[k]["decode"], dec_s)
+            results[k] = {"bytes": len(data), "bpp": bpp(len(data), frame), "psnr": psnr(frame, rec)}
     for k in times:
         times[k]["total"] = times[k]["encode"] + times[k]["decode"]
     report = {

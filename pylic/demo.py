@@ -4,7 +4,6 @@ emulator (the bytes the board writes), decode, report; then C-simulate its gener
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from pylic import api
 from pylic.errors import PylicError
 from pylic.eval.images import load_skimage
 from pylic.eval.metrics import bpp, psnr
+from pylic.eval.rd import timed_round_trip
 from pylic.imageio import write_bytes, write_image
 from pylic.runtime import EmulatorBackend
 from pylic.zoo.packages import DEFAULT_PACKAGE, shipped_packages
@@ -37,15 +37,11 @@ def run_demo(out_dir: str | Path = "out/demo", model: str | None = None, overlap
          f"overlap {overlap}")
     echo(f"{'image':22s} {'size':>9s} {'bytes':>7s} {'bpp':>7s} {'PSNR dB':>8s} {'enc s':>6s} {'dec s':>6s}")
     for name, img in images.items():
-        t0 = time.perf_counter()
-        data = codec.encode(img)
-        t1 = time.perf_counter()
-        rec = codec.decode(data)
-        t2 = time.perf_counter()
+        data, rec, enc_s, dec_s = timed_round_trip(codec, img)
         write_bytes(data, out / f"{name}.plic")
         write_image(rec, out / f"{name}.png")
         row = {"image": name, "width": img.shape[1], "height": img.shape[0], "bytes": len(data),
-               "bpp": bpp(len(data), img), "psnr": psnr(img, rec), "encode_s": t1 - t0, "decode_s": t2 - t1}
+               "bpp": bpp(len(data), img), "psnr": psnr(img, rec), "encode_s": enc_s, "decode_s": dec_s}
         rows.append(row)
         echo(f"{name:22s} {img.shape[1]:>4d}x{img.shape[0]:<4d} {len(data):>7d} {row['bpp']:>7.4f} "
              f"{row['psnr']:>8.2f} {row['encode_s']:>6.2f} {row['decode_s']:>6.2f}")

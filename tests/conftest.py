@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 
 from pylic.models import HyperpriorConfig, ScaleHyperprior  # noqa: E402
@@ -35,6 +36,15 @@ def photo() -> np.ndarray:
     from skimage import data
 
     return np.ascontiguousarray(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def folder(tmp_path_factory, photo):
+    """Three overlapping crops of the photo as PNG files: a tiny training set."""
+    d = tmp_path_factory.mktemp("imgs")
+    for i in range(3):
+        Image.fromarray(photo[i * 100: i * 100 + 200, i * 80: i * 80 + 260]).save(d / f"{i}.png")
+    return d
 
 
 @pytest.fixture(scope="module")

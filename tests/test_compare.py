@@ -47,3 +47,17 @@ def test_bd_metrics_needs_rd_curves():
     assert bd["bd_rate_percent"] == pytest.approx(-10.0, abs=0.01) and bd["bd_psnr_db"] > 0
     bad = bd_metrics(curve, [(0.3, 28.0), (0.35, 27.9)])  # two models that are not one curve
     assert np.isnan(bad["bd_rate_percent"]) and "not one RD curve" in bad["note"]
+
+
+def test_a_ref_is_a_checkpoint_a_package_or_a_name(tmp_path, tiny_model):
+    import torch
+
+    from pylic import api
+    from pylic.runtime import EmulatorBackend, TorchBackend
+
+    torch.save(tiny_model.state_dict(), tmp_path / "w.pt")
+    assert isinstance(api.codec_for_ref(str(tmp_path / "w.pt")).backend, TorchBackend)
+    folder = save(tiny_quantized(seed=0)[2], tmp_path / "pkgs")
+    assert isinstance(api.codec_for_ref(str(folder)).backend, EmulatorBackend)
+    with pytest.raises(PylicError):
+        api.codec_for_ref("no-such-model")

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import torch
-from PIL import Image
 
 from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
 from pylic.models.registry import load_checkpoint_state
@@ -20,14 +19,6 @@ from pylic.train.rd import TrainConfig
 
 torch_distributed = pytest.importorskip("torch.distributed")
 pytestmark = pytest.mark.skipif(not torch_distributed.is_gloo_available(), reason="torch built without gloo")
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory, photo):
-    d = tmp_path_factory.mktemp("ddp_imgs")
-    for i in range(3):
-        Image.fromarray(photo[i * 100: i * 100 + 200, i * 80: i * 80 + 260]).save(d / f"{i}.png")
-    return d
 
 
 def _check_run(out, steps: int) -> None:

@@ -6,7 +6,6 @@ import urllib.error
 
 import pytest
 import torch
-from PIL import Image
 
 from pylic.errors import ModelError
 from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
@@ -15,14 +14,6 @@ from pylic.train.distill import DistillConfig, distill, train_student
 from pylic.train.kd_schedule import KDSchedule, PlateauRule
 from pylic.train.perceptual import LAYERS, build_perceptual, perceptual_distance
 from pylic.train.student import init_student, student_config
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory, photo):
-    d = tmp_path_factory.mktemp("kd_imgs")
-    for i in range(3):
-        Image.fromarray(photo[i * 100: i * 100 + 200, i * 80: i * 80 + 260]).save(d / f"{i}.png")
-    return d
 
 
 @pytest.fixture(scope="module")

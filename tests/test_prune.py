@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from pylic.codec import Codec
 from pylic.errors import ModelError
@@ -34,14 +33,6 @@ def _model(N: int = 10, M: int = 16, seed: int = 0) -> ScaleHyperprior:
     m.eval()
     m.update(force=True)
     return m
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory, photo):
-    d = tmp_path_factory.mktemp("prune_imgs")
-    for i in range(3):
-        Image.fromarray(photo[i * 100: i * 100 + 200, i * 80: i * 80 + 260]).save(d / f"{i}.png")
-    return d
 
 
 def test_keep_count_is_a_fraction_of_the_original_width():

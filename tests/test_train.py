@@ -3,7 +3,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from pylic.codec import Codec
 from pylic.errors import PylicError
@@ -12,14 +11,6 @@ from pylic.train import checkpoint
 from pylic.train.data import CropSampler
 from pylic.train.rd import TrainConfig, lr_at, train
 from pylic.zoo.publish import publish_run
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory, photo):
-    d = tmp_path_factory.mktemp("imgs")
-    for i in range(3):
-        Image.fromarray(photo[i * 100: i * 100 + 200, i * 80: i * 80 + 260]).save(d / f"{i}.png")
-    return d
 
 
 def test_sampler_is_deterministic(folder):

@@ -23,13 +23,6 @@ def parse_curve(spec: str) -> tuple[str, list[str]]:
     return label.strip(), points
 
 
-def _codec(ref: str, overlap: int):
-    """A weights file is a float checkpoint; anything else a registry/package name or a package folder."""
-    if Path(ref).is_file():
-        return api.codec_for(checkpoint=ref, overlap=overlap)
-    return api.codec_for(ref, overlap=overlap)
-
-
 def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], reference: str | None = None,
                    overlap: int = 0, out: str | Path | None = None, echo=print) -> dict:
     """Code every image with every ref (each ref once, tiled as the board codes, encoded twice to check
@@ -42,7 +35,7 @@ def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], 
         raise PylicError(f"reference curve {reference!r} is not among {sorted(curves)}")
     results: dict[str, dict] = {}
     for ref in dict.fromkeys(r for refs in curves.values() for r in refs):
-        res = evaluate_codec(_codec(ref, overlap), images, check_determinism=True)
+        res = evaluate_codec(api.codec_for_ref(ref, overlap), images, check_determinism=True)
         results[ref] = {**summary(res), "deterministic": all(r.deterministic for r in res),
                         "per_image": [r.as_dict() for r in res]}
         echo(f"{ref}: {results[ref]['bpp']:.4f} bpp, {results[ref]['psnr']:.3f} dB")

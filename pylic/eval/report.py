@@ -24,11 +24,11 @@ def psnr_at(points: list[tuple[float, float]], rate: float) -> float:
 
 def rd_report(images: dict[str, np.ndarray], models: list[str], overlap: int = 0,
               tiling_cost: bool = True, out: str | Path | None = None, echo=print) -> dict:
-    """`models`: registry names, shipped package names or deploy package folders (those run on the emulator)."""
+    """`models`: registry names or checkpoints (float), shipped package names or package folders (emulator)."""
     report: dict = {"images": len(images), "models": {}, "anchors": {}}
     curve = []
     for name in models:
-        codec = api.codec_for(name, overlap=overlap)
+        codec = api.codec_for_ref(name, overlap)
         res = evaluate_codec(codec, images, check_determinism=True)
         entry = {"tiled": summary(res), "deterministic": all(r.deterministic for r in res),
                  "per_image": [r.as_dict() for r in res]}

@@ -76,15 +76,16 @@ def get_spec(name: str) -> ModelSpec:
         raise ModelError(f"unknown model {name!r}; known models: {known}") from None
 
 
-def load_checkpoint_state(path: str | Path) -> dict:
-    """Load a state dict safely (never unpickles code); accepts bare state dicts and training checkpoints."""
+def load_checkpoint_state(path: str | Path, what: str = "weights") -> dict:
+    """Load a state dict safely (never unpickles code); accepts bare state dicts and training checkpoints.
+    `what` names the file in errors."""
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"weights file not found: {path}")
+        raise ModelError(f"{what} file not found: {path}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt files
-        raise ModelError(f"cannot read weights {path}: {exc.__class__.__name__}: {exc}") from None
+        raise ModelError(f"cannot read {what} {path}: {exc.__class__.__name__}: {exc}") from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):

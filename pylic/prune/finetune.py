@@ -10,6 +10,7 @@ from tqdm import tqdm
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.prune.evaluate import heldout_loss
 from pylic.train.data import CropSampler
+from pylic.train.optim import DivergenceGuard, make_optimizers, train_step
 from pylic.train.rd import rd_loss
 
 
@@ -39,22 +40,13 @@ def finetune_until_recovered(model: ScaleHyperprior, sampler: CropSampler, heldo
                    trajectory=[(0, start)])
     if rec.recovered or max_steps <= 0:
         return rec
-    main = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
-    aux = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
-    opt, aux_opt = torch.optim.Adam(main, lr=lr), torch.optim.Adam(aux, lr=aux_lr)
+    opts = make_optimizers(model, lr, aux_lr)
     model.train()
     bar = tqdm(range(max_steps), desc="finetune", disable=not progress, leave=False)
+    guard = DivergenceGuard()
     for step in bar:
         x = sampler.batch(batch)
-        res = rd_loss(model(x), x, lmbda)
-        opt.zero_grad()
-        res["loss"].backward()
-        if clip:
-            torch.nn.utils.clip_grad_norm_(main, clip)
-        opt.step()
-        aux_opt.zero_grad()
-        model.aux_loss().backward()
-        aux_opt.step()
+        guard.record(train_step(rd_loss(model(x), x, lmbda)["loss"], model, opts, clip)[1], step)
         done = step + 1
         if done % check_every == 0 or done == max_steps:
             loss = heldout_loss(model, heldout, lmbda)

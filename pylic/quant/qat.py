@@ -12,6 +12,7 @@ from tqdm import tqdm
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.quant.fakequant import simulate, strip
 from pylic.quant.plan import QuantPlan
+from pylic.train.optim import DivergenceGuard, make_optimizers, train_step
 from pylic.train.rd import rd_loss
 
 
@@ -22,23 +23,17 @@ def qat(model: ScaleHyperprior, plan: QuantPlan, batches: Callable[[int], torch.
     return the float model (CDF tables rebuilt) to export with the same plan."""
     torch.manual_seed(seed)
     sim = simulate(model, plan).train()
-    main = [p for n, p in sim.named_parameters() if not n.endswith(".quantiles")]
-    aux = [p for n, p in sim.named_parameters() if n.endswith(".quantiles")]
-    opt, aux_opt = torch.optim.Adam(main, lr=lr), torch.optim.Adam(aux, lr=aux_lr)
+    opts = make_optimizers(sim, lr, aux_lr)
     bar = tqdm(range(steps), desc="qat", disable=not progress)
     ema: dict[str, float] = {}
+    guard = DivergenceGuard()
     for step in bar:
         x = batches(batch)
         res = rd_loss(sim(x), x, lmbda)
-        opt.zero_grad()
-        res["loss"].backward()
-        if clip:
-            torch.nn.utils.clip_grad_norm_(main, clip)
-        opt.step()
-        aux_loss = sim.aux_loss()
-        aux_opt.zero_grad()
-        aux_loss.backward()
-        aux_opt.step()
+        applied = train_step(res["loss"], sim, opts, clip)[1]
+        guard.record(applied, step)
+        if not applied:
+            continue
         vals = {k: float(v.detach()) for k, v in res.items()}
         ema = {k: v if k not in ema else 0.95 * ema[k] + 0.05 * v for k, v in vals.items()}
         psnr = -10 * math.log10(max(ema["mse"], 1e-10))

@@ -54,6 +54,10 @@ class IntConv:
     mode: str  # f32 | split | f64
     acc_dtype: torch.dtype  # int32 when every intermediate provably fits, else int64
 
+    def __post_init__(self) -> None:  # the bias as the accumulator type, once (not per call)
+        bias = torch.from_numpy(self.bias_q.astype(np.int64)).to(self.acc_dtype).view(1, -1, 1, 1)
+        object.__setattr__(self, "_bias", bias)
+
     def _conv(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         if self.transposed:
             return F.conv_transpose2d(x, w, None, self.stride, self.padding, self.output_padding)
@@ -72,7 +76,7 @@ class IntConv:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """float32 int8-valued NCHW -> float32 int8-valued NCHW (requantized, ReLU fused, saturated)."""
         v = self.accumulate(x)
-        b = torch.from_numpy(self.bias_q.astype(np.int64)).to(self.acc_dtype).view(1, -1, 1, 1)
+        b = self._bias
         if self.shift_bias >= 0:
             v += b << self.shift_bias
             s = self.shift_cut

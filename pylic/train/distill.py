@@ -10,26 +10,23 @@ ablation. Runs are resumable, Ctrl-C (and SIGTERM) saves, and `torchrun` runs th
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from pylic.errors import ModelError
-from pylic.imageio import write_bytes
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.models.registry import load_checkpoint_state
-from pylic.runtime.float_backend import state_hash
 from pylic.train import checkpoint as ckpt
 from pylic.train.data import DEFAULT_TRAIN_DIR, CropSampler
 from pylic.train.distributed import DistEnv, device_for, init_distributed, rank_seed, wrap_ddp
 from pylic.train.kd_schedule import KDSchedule, PlateauRule
-from pylic.train.optim import DivergenceGuard, check_finite, make_optimizers, set_lr, train_step
+from pylic.train.optim import DivergenceGuard, make_optimizers, set_lr, train_step
+from pylic.train.run_folder import RunFolder
 from pylic.train.perceptual import build_perceptual, perceptual_distance
 from pylic.train.rd import rd_loss, sigterm_as_interrupt
 from pylic.train.starting_point import load_start
@@ -130,9 +127,8 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
     student.to(dev)
     opts = make_optimizers(student, cfg.lr, cfg.aux_lr)
     sched = make_schedule(cfg, features is not None)
-    out = Path(cfg.out)
-    ck_path = out / "checkpoint.pt"
-    state = ckpt.restore(ck_path, student, opts.main, opts.aux) if resume else {}
+    run = RunFolder(cfg.out, env)
+    state = ckpt.restore(run.checkpoint, student, opts.main, opts.aux) if resume else {}
     if state:
         sched.load_state_dict(state["schedule"])
     start = int(state.get("step", 0))
@@ -142,23 +138,11 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
     sampler = CropSampler(cfg.data, crop=cfg.crop, seed=seed)
     run_meta = {**asdict(cfg), "lmbda": lmbda, "activation": student.cfg.activation,
                 "student": student.cfg.to_dict(), "teacher_config": teacher.cfg.to_dict(), "world_size": env.world_size}
-    log = None
-    if env.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_bytes(json.dumps(run_meta, indent=2).encode(), out / "config.json")
-        log = (out / "log.jsonl").open("a")
-
-    def write_log(rec: dict) -> None:
-        if log is not None:
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
+    run.open(run_meta)
 
     def save(step: int, extra: dict | None = None) -> None:
-        check_finite(student)
-        if env.is_main:
-            ckpt.atomic_save({"state_dict": student.state_dict(), "optimizer": opts.main.state_dict(),
-                              "aux_optimizer": opts.aux.state_dict(), "step": step, "config": run_meta,
-                              "schedule": sched.state_dict(), **(extra or {})}, ck_path)
+        run.save(student, {"optimizer": opts.main.state_dict(), "aux_optimizer": opts.aux.state_dict(), "step": step,
+                           "config": run_meta, "schedule": sched.state_dict(), **(extra or {})})
 
     student.train()
     ema: dict[str, float] = {}
@@ -186,28 +170,21 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
                 ema = {k: v if k not in ema else 0.98 * ema[k] + 0.02 * v for k, v in cur.items()}
                 psnr = -10 * math.log10(max(ema["mse"], 1e-10))
                 if sched.observe(done, cur["latent"]):
-                    write_log({"event": "phase_switch", "step": done, "reason": sched.reason,
+                    run.log({"event": "phase_switch", "step": done, "reason": sched.reason,
                                "weights": asdict(sched.weights)})
                 bar.set_postfix(phase=sched.phase, latent=f"{ema['latent']:.4f}", bpp=f"{ema['bpp']:.3f}",
                                 psnr=f"{psnr:.2f}")
                 if done % cfg.ckpt_every == 0 or done == cfg.steps:
                     save(done)
-                    write_log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr, "skipped": guard.skipped,
+                    run.log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr, "skipped": guard.skipped,
                                "phase": sched.phase,
                                **asdict(sched.weights), "lr": opts.main.param_groups[0]["lr"]})
-            student.eval()
-            student.update(force=True)
-            hashes = env.gather(state_hash(student).hex())  # every rank must hold the same weights
-            if start < cfg.steps:
-                save(cfg.steps, {"rank_hashes": hashes})
-                write_log({"event": "done", "step": cfg.steps, "rank_hashes": hashes,
-                           "ranks_agree": len(set(hashes)) == 1, "switched_at": sched.switched_at})
+            run.finish(student, start, cfg.steps, save, switched_at=sched.switched_at)
     except KeyboardInterrupt:
-        save(done)  # atomic: the file holds either the old or the new checkpoint, never half of one
+        save(done)
         raise
     finally:
-        if log is not None:
-            log.close()
+        run.close()
     return student
 
 

@@ -27,6 +27,7 @@ import torch.nn as nn
 from torchvision.models import ResNet50_Weights, resnet50
 
 from pylic.errors import ModelError
+from pylic.models.registry import load_checkpoint_state
 
 SOURCES = ("imagenet", "random", "none")
 LAYERS = ("layer2", "layer3", "layer4")  # the paper's layers 3, 4, 5 (conv3_x, conv4_x, conv5_x)
@@ -82,21 +83,6 @@ def _imagenet_state() -> dict:
         raise ModelError(OFFLINE_HELP.format(why=f"{exc.__class__.__name__}: {exc}")) from None
 
 
-def _file_state(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"perceptual weights file not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ModelError(f"cannot read perceptual weights {path}: {exc.__class__.__name__}: {exc}") from None
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise ModelError(f"{path} does not hold a state dict")
-    return state
-
-
 @torch.no_grad()
 def _unit_energy(features: ResNetFeatures) -> ResNetFeatures:
     """Rescale each stage to unit mean square on a fixed 128x128 photograph (random networks only)."""
@@ -119,7 +105,7 @@ def build_perceptual(source: str = "imagenet", weights: str | Path | None = None
             torch.manual_seed(RANDOM_SEED)
             return _unit_energy(ResNetFeatures(resnet50(weights=None)))
     net = resnet50(weights=None)
-    state = _file_state(weights) if weights is not None else _imagenet_state()
+    state = load_checkpoint_state(weights, "perceptual weights") if weights is not None else _imagenet_state()
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-from pylic.imageio import write_bytes
 from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
 from pylic.models.registry import load_checkpoint_state
-from pylic.runtime.float_backend import state_hash
 from pylic.train import checkpoint as ckpt
 from pylic.train.data import CropSampler
 from pylic.train.distributed import DistEnv, init_distributed, rank_seed, wrap_ddp
-from pylic.train.optim import DivergenceGuard, check_finite, make_optimizers, set_lr, train_step
+from pylic.train.optim import DivergenceGuard, make_optimizers, set_lr, train_step
+from pylic.train.run_folder import RunFolder
 
 STATS = ("loss", "bpp", "mse")
 
@@ -91,31 +88,18 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
     else:
         model = ScaleHyperprior(HyperpriorConfig.uniform(cfg.N, cfg.M, cfg.activation))  # type: ignore[arg-type]
     opts = make_optimizers(model, cfg.lr, cfg.aux_lr)
-    out = Path(cfg.out)
-    ck_path = out / "checkpoint.pt"
-    state = ckpt.restore(ck_path, model, opts.main, opts.aux) if resume else {}
+    run = RunFolder(cfg.out, env)
+    state = ckpt.restore(run.checkpoint, model, opts.main, opts.aux) if resume else {}
     start = int(state.get("step", 0))
     net = wrap_ddp(model, env)
     seed = rank_seed(cfg.seed, env.rank, start)
     torch.manual_seed(seed)
     sampler = CropSampler(cfg.data, crop=cfg.crop, seed=seed)
-    log = None
-    if env.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_bytes(json.dumps(asdict(cfg) | {"world_size": env.world_size}, indent=2).encode(), out / "config.json")
-        log = (out / "log.jsonl").open("a")
+    run.open(asdict(cfg) | {"world_size": env.world_size})
 
     def save(step: int, extra: dict | None = None) -> None:
-        check_finite(model)
-        if env.is_main:
-            ckpt.atomic_save({"state_dict": model.state_dict(), "optimizer": opts.main.state_dict(),
-                              "aux_optimizer": opts.aux.state_dict(), "step": step, "config": asdict(cfg),
-                              **(extra or {})}, ck_path)
-
-    def write_log(rec: dict) -> None:
-        if log is not None:
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
+        run.save(model, {"optimizer": opts.main.state_dict(), "aux_optimizer": opts.aux.state_dict(), "step": step,
+                         "config": asdict(cfg), **(extra or {})})
 
     model.train()
     ema: dict[str, float] = {}
@@ -141,18 +125,11 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
                 bar.set_postfix(loss=f"{ema['loss']:.3f}", bpp=f"{ema['bpp']:.3f}", psnr=f"{psnr:.2f}")
                 if done % cfg.ckpt_every == 0 or done == cfg.steps:
                     save(done)
-                    write_log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr, "skipped": guard.skipped})
-            model.eval()
-            model.update(force=True)
-            hashes = env.gather(state_hash(model).hex())  # every rank must hold the same weights
-            if start < cfg.steps:
-                save(cfg.steps, {"rank_hashes": hashes})
-                write_log({"event": "done", "step": cfg.steps, "rank_hashes": hashes,
-                           "ranks_agree": len(set(hashes)) == 1})
+                    run.log({"step": done, "time": time.time() - t0, **ema, "psnr": psnr, "skipped": guard.skipped})
+            run.finish(model, start, cfg.steps, save)
     except KeyboardInterrupt:
-        save(done)  # atomic: the file holds either the old or the new checkpoint, never half of one
+        save(done)
         raise
     finally:
-        if log is not None:
-            log.close()
+        run.close()
     return model
