@@ -34,16 +34,19 @@ DEFAULT_DATA = "../shared/data/train"
     "steps": "total steps", "batch": "batch size", "crop": "random crop size",
     "lr": "initial learning rate (step decay x0.9 every --decay-every steps)", "decay_every": "decay period",
     "activation": "gdn or relu (the paper's ablation)",
-    "init": "start from these weights (fine-tuning; the widths are theirs, -n/-m are ignored)",
+    "init": "start from these weights, a file or a registry name (fine-tuning; the widths are theirs, -n/-m are "
+            "ignored)",
     "threads": "torch CPU threads (0: default)", "seed": "random seed",
+    "device": "cpu or cuda", "prefetch": "batches cropped ahead in a background thread (0: inline; 2 on a GPU)",
 })
 def train(c, out="runs/train", data=DEFAULT_DATA, n=64, m=128, lmbda=0.0067, steps=10000, batch=8, crop=128,
-          lr=5e-4, decay_every=1000, activation="gdn", init=None, threads=0, seed=0):
+          lr=5e-4, decay_every=1000, activation="gdn", init=None, threads=0, seed=0, device="cpu", prefetch=0):
     """Train a scale-hyperprior model for rate + lambda*255^2*MSE (resumable, Ctrl-C saves)."""
     from pylic.train.rd import TrainConfig, train as run_train
 
     cfg = TrainConfig(out=out, data=data, N=n, M=m, lmbda=lmbda, steps=steps, batch=batch, crop=crop, lr=lr,
-                      decay_every=decay_every, activation=activation, init=init, threads=threads, seed=seed)
+                      decay_every=decay_every, activation=activation, init=init, threads=threads, seed=seed,
+                      device=device, prefetch=prefetch)
     _run(run_train, cfg)
 
 
@@ -68,7 +71,7 @@ def demo(c, out="out/demo", model=None, overlap=0, no_csim=False):
 
 
 @task(iterable=["model", "package"], help={
-    "model": "registry name or checkpoint (repeat for an RD curve; default: every shipped pylic-hp model)",
+    "model": "registry name or checkpoint (repeat for an RD curve; default: every shipped pylic-hp-v2 model)",
     "package": "deploy package (shipped name or folder), coded by the bit-exact emulator; repeatable",
     "data": "image folder (default ../shared/data/kodak)", "overlap": "patch overlap in pixels",
     "out": "JSON report path", "limit": "use only the first N images", "no_whole": "skip whole-image coding",

@@ -8,7 +8,7 @@ from pylic.codec import Codec
 from pylic.errors import PylicError
 from pylic.runtime import TorchBackend
 from pylic.train import checkpoint
-from pylic.train.data import CropSampler
+from pylic.train.data import CropSampler, Prefetcher
 from pylic.train.rd import TrainConfig, lr_at, train
 from pylic.zoo.publish import publish_run
 
@@ -17,6 +17,41 @@ def test_sampler_is_deterministic(folder):
     a = CropSampler(folder, crop=64, seed=3).batch(4)
     b = CropSampler(folder, crop=64, seed=3).batch(4)
     assert a.shape == (4, 3, 64, 64) and torch.equal(a, b) and 0 <= a.min() and a.max() <= 1
+
+
+def test_prefetcher_gives_the_inline_sequence_and_raises_the_samplers_errors(folder):
+    inline = CropSampler(folder, crop=64, seed=5)
+    expected = [inline.batch(3) for _ in range(5)]
+    with Prefetcher(CropSampler(folder, crop=64, seed=5), 3, depth=2) as ahead:
+        got = [ahead.batch() for _ in range(5)]
+    assert all(torch.equal(a, b) for a, b in zip(expected, got))
+    broken = CropSampler(folder, crop=64, seed=5)
+    broken.images = []  # the next crop fails inside the producer thread
+    with Prefetcher(broken, 3) as ahead, pytest.raises(ValueError):
+        ahead.batch()
+    with pytest.raises(PylicError, match="depth"):
+        Prefetcher(inline, 3, depth=0)
+
+
+def test_prefetched_training_equals_inline_training(tmp_path, folder):
+    """The background cropper changes where batches are made, not which: the weights agree bit for bit."""
+    models = []
+    for prefetch in (0, 3):
+        cfg = TrainConfig(out=str(tmp_path / f"p{prefetch}"), data=str(folder), N=8, M=16, steps=4, batch=2,
+                          crop=64, lmbda=0.01, lr=1e-3, prefetch=prefetch, threads=1)
+        models.append(train(cfg, progress=False).state_dict())
+    assert all(torch.equal(v, models[1][k]) for k, v in models[0].items())
+
+
+def test_init_by_registry_name(tmp_path, folder):
+    from pylic.models.registry import load_model
+
+    cfg = TrainConfig(out=str(tmp_path / "ft"), data=str(folder), steps=0, batch=2, crop=64, init="pylic-hp-q1")
+    model = train(cfg, progress=False)
+    ref = load_model("pylic-hp-q1")
+    assert model.cfg == ref.cfg and torch.equal(model.g_a[0].weight, ref.g_a[0].weight)
+    with pytest.raises(PylicError, match="not found"):
+        train(TrainConfig(out=str(tmp_path / "x"), data=str(folder), steps=0, init="no-such-model"), progress=False)
 
 
 def test_train_resume_and_publish(tmp_path, folder, photo):
@@ -86,6 +121,8 @@ def test_sigterm_saves_a_resumable_checkpoint(tmp_path, folder):
     assert proc.returncode != 0
     state = checkpoint.load(out / "checkpoint.pt")
     assert state["step"] >= 5
+    last = json.loads((out / "log.jsonl").read_text().splitlines()[-1])
+    assert last["event"] == "interrupted" and last["step"] == state["step"]
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
 
 

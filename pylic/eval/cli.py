@@ -11,7 +11,8 @@ from pylic.eval.report import rd_report
 from pylic.models.registry import MODELS
 
 
-def shipped_curve(prefix: str = "pylic-hp-q") -> list[str]:
+def shipped_curve(prefix: str = "pylic-hp-v2-q") -> list[str]:
+    """The default RD curve: the shipped GPU-trained teachers."""
     return sorted(n for n, s in MODELS.items() if n.startswith(prefix) and s.weights)
 
 
@@ -24,7 +25,7 @@ def evaluate_folder(models: list[str] | None, data: str, overlap: int, out: str,
         images = {k: tile_to_size(v) for k, v in images.items()}
     models = models or shipped_curve()
     if not models:
-        raise PylicError("no model given and no shipped pylic-hp model found")
+        raise PylicError("no model given and no shipped pylic-hp-v2 model found")
     return rd_report(images, models, overlap=overlap, tiling_cost=whole, out=out)
 
 

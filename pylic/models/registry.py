@@ -65,7 +65,7 @@ def _compressai() -> dict[str, ModelSpec]:
 
 
 MODELS: dict[str, ModelSpec] = {**_shipped(), **_compressai()}
-DEFAULT_MODEL = "pylic-hp-q2"
+DEFAULT_MODEL = "pylic-hp-v2-q2"
 
 
 def get_spec(name: str) -> ModelSpec:

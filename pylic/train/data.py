@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +60,49 @@ class CropSampler:
     def batch(self, size: int) -> torch.Tensor:
         arr = np.stack([self._one() for _ in range(size)]).astype(np.float32) / 255.0
         return torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous()
+
+
+class Prefetcher:
+    """Prepares the next `depth` batches of a sampler in one background thread, so a GPU step does not wait
+    for the crops (Pillow's resize releases the GIL). One producer calling `sampler.batch` in order keeps
+    the batch sequence identical to calling the sampler inline. Use as a context manager."""
+
+    def __init__(self, sampler: CropSampler, size: int, depth: int = 2):
+        if depth < 1:
+            raise PylicError(f"prefetch depth must be >= 1, got {depth}")
+        self.sampler, self.size = sampler, size
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="pylic-prefetch", daemon=True)
+        self._thread.start()
+
+    def _produce(self) -> None:
+        while not self._stop.is_set():
+            try:
+                item: torch.Tensor | BaseException = self.sampler.batch(self.size)
+            except BaseException as exc:  # handed to the consumer, raised there
+                item = exc
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(item, BaseException):
+                return
+
+    def batch(self) -> torch.Tensor:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> "Prefetcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -182,6 +182,7 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
             run.finish(student, start, cfg.steps, save, switched_at=sched.switched_at)
     except KeyboardInterrupt:
         save(done)
+        run.log({"event": "interrupted", "step": done, "time": time.time() - t0, **ema})
         raise
     finally:
         run.close()

@@ -8,15 +8,16 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
-from pylic.models.registry import load_checkpoint_state
+from pylic.models.registry import MODELS, load_checkpoint_state, load_model
 from pylic.train import checkpoint as ckpt
-from pylic.train.data import CropSampler
-from pylic.train.distributed import DistEnv, init_distributed, rank_seed, wrap_ddp
+from pylic.train.data import CropSampler, Prefetcher
+from pylic.train.distributed import DistEnv, device_for, init_distributed, rank_seed, wrap_ddp
 from pylic.train.optim import DivergenceGuard, make_optimizers, set_lr, train_step
 from pylic.train.run_folder import RunFolder
 
@@ -42,8 +43,21 @@ class TrainConfig:
     ckpt_every: int = 250
     seed: int = 0
     threads: int = 0  # 0: torch default
-    init: str | None = None  # start from these weights (fine-tuning to another lambda)
+    init: str | None = None  # start from these weights (a file or a registry name): fine-tuning to another lambda
+    device: str = "cpu"  # "cuda" trains on the GPU (checkpoints stay loadable on a CPU)
+    prefetch: int = 0  # batches cropped ahead in a background thread (keeps a GPU busy); 0: inline
     extra: dict = field(default_factory=dict)
+
+
+def initial_model(cfg: TrainConfig) -> ScaleHyperprior:
+    """A fresh model of the configured widths, or `cfg.init`'s weights with their own widths (so pruned and
+    student models fine-tune as they are). `init` is a weights/checkpoint file or a registry name."""
+    if not cfg.init:
+        return ScaleHyperprior(HyperpriorConfig.uniform(cfg.N, cfg.M, cfg.activation))  # type: ignore[arg-type]
+    if not Path(cfg.init).exists() and cfg.init in MODELS:
+        return load_model(cfg.init).train()
+    return ScaleHyperprior.from_state_dict(load_checkpoint_state(cfg.init, "--init weights"),
+                                           cfg.activation)  # type: ignore[arg-type]
 
 
 def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> dict[str, torch.Tensor]:
@@ -82,11 +96,11 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank (DDP also broadcasts rank 0's)
-    if cfg.init:  # widths come from the init weights, so pruned and student models fine-tune as they are
-        state = load_checkpoint_state(cfg.init)
-        model = ScaleHyperprior.from_state_dict(state, cfg.activation)  # type: ignore[arg-type]
-    else:
-        model = ScaleHyperprior(HyperpriorConfig.uniform(cfg.N, cfg.M, cfg.activation))  # type: ignore[arg-type]
+    model = initial_model(cfg)
+    dev = device_for(env, cfg.device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed crop size: the fastest conv algorithms are found once
+    model.to(dev)
     opts = make_optimizers(model, cfg.lr, cfg.aux_lr)
     run = RunFolder(cfg.out, env)
     state = ckpt.restore(run.checkpoint, model, opts.main, opts.aux) if resume else {}
@@ -105,13 +119,15 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
     ema: dict[str, float] = {}
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and env.is_main),
                desc="train")
+    ahead = Prefetcher(sampler, cfg.batch, cfg.prefetch) if cfg.prefetch else None
+    next_batch = ahead.batch if ahead else lambda: sampler.batch(cfg.batch)
     t0, done = time.time(), start  # `done`: completed steps
     guard = DivergenceGuard()
     try:
         with sigterm_as_interrupt():
             for step in bar:
                 set_lr(opts.main, lr_at(cfg, step))
-                x = sampler.batch(cfg.batch)
+                x = next_batch().to(dev, non_blocking=True)
                 res = rd_loss(net(x), x, cfg.lmbda)
                 aux, applied = train_step(res["loss"], model, opts, cfg.clip, env)
                 guard.record(applied, step)
@@ -129,7 +145,10 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
             run.finish(model, start, cfg.steps, save)
     except KeyboardInterrupt:
         save(done)
+        run.log({"event": "interrupted", "step": done, "time": time.time() - t0, **ema})
         raise
     finally:
+        if ahead:
+            ahead.close()
         run.close()
-    return model
+    return model.cpu()
