@@ -12,9 +12,9 @@ import torch
 
 from pylic.codec import Codec
 from pylic.codec.tiling import TileGrid, extract, tile_to_size
-from pylic.deploy.atomic import atomic_write_text
 from pylic.eval.metrics import bpp, psnr
 from pylic.eval.rd import timed_round_trip
+from pylic.imageio import write_text
 
 
 def bench_frame(height: int = 720, width: int = 1280) -> tuple[str, np.ndarray]:
@@ -88,7 +88,7 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
         "ratio": {s: times["emulator"][s] / times["float"][s] for s in ("encode", "decode", "total")},
     }
     backends["emulator"].close()
-    atomic_write_text(Path(out), json.dumps(report, indent=1))
+    write_text(json.dumps(report, indent=1), out)
     echo(f"{frame_name}: float {times['float']['total']:.2f} s, emulator {times['emulator']['total']:.2f} s "
          f"(ratio {report['ratio']['total']:.2f}; encode {report['ratio']['encode']:.2f}, "
          f"decode {report['ratio']['decode']:.2f}) -> {out}")

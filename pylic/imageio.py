@@ -59,6 +59,8 @@ def atomic_write(path: str | Path, write) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+            f.flush()
+            os.fsync(f.fileno())  # the data is on disk before the rename makes it visible
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs get the usual permissions
@@ -70,3 +72,7 @@ def atomic_write(path: str | Path, write) -> None:
 
 def write_bytes(data: bytes, path: str | Path) -> None:
     atomic_write(path, lambda f: f.write(data))
+
+
+def write_text(text: str, path: str | Path) -> None:
+    write_bytes(text.encode("utf-8"), path)

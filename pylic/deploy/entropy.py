@@ -25,12 +25,20 @@ CDF_PRECISION = 16
 
 
 @torch.no_grad()
+def integer_median_eb(eb: EntropyBottleneck) -> EntropyBottleneck:
+    """A copy of `eb` whose medians are rounded half up to integers, its CDF tables rebuilt around them
+    (integer hardware codes round(z - median) with an integer median)."""
+    eb = copy.deepcopy(eb)
+    eb.quantiles.data[:, 0, 1] = torch.floor(eb.quantiles[:, 0, 1] + 0.5)
+    eb.update(force=True)
+    return eb
+
+
+@torch.no_grad()
 def eb_tables(eb: EntropyBottleneck) -> dict[str, np.ndarray]:
     """CDF tables of z around integer medians (the module itself is not modified)."""
-    eb = copy.deepcopy(eb)
-    medians = torch.floor(eb.quantiles[:, 0, 1] + 0.5)
-    eb.quantiles.data[:, 0, 1] = medians
-    eb.update(force=True)
+    eb = integer_median_eb(eb)
+    medians = eb.quantiles[:, 0, 1]
     return {"eb.cdf": eb.quantized_cdf.numpy().astype(np.int32), "eb.offset": eb.offset.numpy().astype(np.int32),
             "eb.cdf_length": eb.cdf_length.numpy().astype(np.int32),
             "eb.medians": medians.numpy().astype(np.int32)}

@@ -9,7 +9,7 @@ import numpy as np
 from pylic.deploy.manifest import DeployError
 from pylic.errors import PylicError
 from pylic.fixed.formats import FixedFormat, Rounding
-from pylic.fixed.gdn_params import SQ_MAX, GdnFormat, GdnLayerParams
+from pylic.fixed.gdn_params import GdnFormat, GdnLayerParams, worst_accumulator
 from pylic.fixed.pwl import PwlTable
 
 ARRAYS = ("gamma", "beta", "lut_a", "lut_b")
@@ -77,7 +77,7 @@ def from_package(name: str, inverse: bool, channels: int, in_frac: int, out_frac
         _check(int(t.min()) >= f.min_int and int(t.max()) <= f.max_int, where, "LUT entries outside their width")
     beta_shift = acc_frac - beta_frac
     _check(beta_shift <= 62, where, "beta shift too large")
-    worst = (beta.astype(np.int64) << beta_shift) + gamma.astype(np.int64).sum(axis=1) * SQ_MAX
+    worst = worst_accumulator(beta.astype(np.int64) << beta_shift, gamma)
     _check(int(worst.max()) < (1 << fmt.acc_bits), where, f"worst-case accumulator exceeds {fmt.acc_bits} bits")
     table = PwlTable(exponent, index_bits, interp_bits, a.astype(np.int64), b.astype(np.int64), a_fmt, b_fmt)
     _check(0 <= table.slope_shift <= 62, where, "LUT slope shift out of range")

@@ -19,7 +19,8 @@ from typing import Mapping
 
 import numpy as np
 
-from pylic.deploy.atomic import atomic_write_bytes, publish_dir, temp_dir_beside
+from pylic.deploy.atomic import publish_dir, temp_dir_beside
+from pylic.imageio import write_bytes
 from pylic.deploy.manifest import DeployError, Manifest
 from pylic.deploy.validate import validate
 
@@ -89,8 +90,8 @@ def save(pkg: DeployPackage, parent: str | Path) -> Path:
     tmp = temp_dir_beside(final)
     buf = io.BytesIO()
     np.savez(buf, **dict(pkg.arrays))
-    atomic_write_bytes(tmp / WEIGHTS, buf.getvalue())
-    atomic_write_bytes(tmp / MANIFEST, pkg.manifest_json().encode())
+    write_bytes(buf.getvalue(), tmp / WEIGHTS)
+    write_bytes(pkg.manifest_json().encode(), tmp / MANIFEST)
     publish_dir(tmp, final)
     return final
 

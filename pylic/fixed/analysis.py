@@ -25,6 +25,7 @@ from pylic.fixed import activations as act
 from pylic.fixed.formats import int8
 from pylic.fixed.gdn_golden import gdn_trace
 from pylic.fixed.gdn_params import GdnFormat, export_gdn, quantize_gdn
+from pylic.imageio import write_text
 
 DEFAULT = GdnFormat()
 
@@ -163,9 +164,7 @@ def write_error_table(model, out_dir: str | Path, model_label: str) -> tuple[Pat
     paths = []
     for name, text in (("gdn_error_table.md", md), ("gdn_error_table.json", json.dumps(
             {"model": model_label, "rows": rows, "rd": rd}, indent=1, sort_keys=True) + "\n")):
-        tmp = out / (name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(out / name)
+        write_text(text, out / name)
         paths.append(out / name)
     return paths[0], paths[1]
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from pylic.errors import PylicError
 from pylic.fixed.formats import round_shift, saturate
-from pylic.fixed.gdn_params import GdnLayerParams
+from pylic.fixed.gdn_params import GdnLayerParams, worst_accumulator
 from pylic.fixed.pwl import evaluate
 
 
@@ -120,7 +120,7 @@ class GdnKernel:
         self._mbits = mbits = p.lut.index_bits + p.lut.interp_bits
         gamma = p.gamma_q.astype(np.int64)
         beta = p.beta_acc
-        worst = beta + gamma.sum(axis=1) * (128 * 128)
+        worst = worst_accumulator(beta, gamma)
         self.fast: bool = bool(p.fmt.acc_bits <= 52 and gamma.min(initial=0) >= 0 and beta.min() >= 1
                                and worst.max() < (1 << p.fmt.acc_bits) and mbits <= self.TABLE_BITS)
         if not self.fast:

@@ -17,6 +17,12 @@ from pylic.fixed.formats import FixedFormat, Rounding, int8, max_frac_for
 from pylic.fixed.pwl import PwlTable, build_table
 
 SQ_MAX = 128 * 128  # largest x_q**2 of an int8 input (x_q = -128)
+
+
+def worst_accumulator(beta_acc: np.ndarray, gamma_q: np.ndarray) -> np.ndarray:
+    """Per channel, the accumulator when every input is -128: beta (already at the accumulator's position)
+    plus sum(gamma) * 128**2. Formats are chosen, and packages checked, so that this fits `acc_bits`."""
+    return np.asarray(beta_acc, dtype=np.int64) + np.asarray(gamma_q, dtype=np.int64).sum(axis=1) * SQ_MAX
 FRAC_CAP = 48  # gamma position used when every gamma is zero (any position is exact then)
 
 
@@ -200,7 +206,7 @@ def quantize_gdn(
         b_fmt = FixedFormat(False, fmt.beta_bits, beta_frac, Rounding.HALF_UP)
         gamma_q = g_fmt.quantize(gamma)
         beta_q = np.maximum(b_fmt.quantize(beta), 1)
-        worst = (beta_q << (acc_frac - beta_frac)) + gamma_q.sum(axis=1) * SQ_MAX
+        worst = worst_accumulator(beta_q << (acc_frac - beta_frac), gamma_q)
         if int(worst.max()) < (1 << fmt.acc_bits):
             break
         gamma_frac -= 1

@@ -9,6 +9,7 @@ import jinja2
 import numpy as np
 
 from pylic.errors import PylicError
+from pylic.imageio import atomic_write
 
 HLS_DIR = Path(__file__).resolve().parents[2] / "hls"
 TEMPLATES = HLS_DIR / "templates"
@@ -61,10 +62,7 @@ def write_bytes(path: Path, data: bytes) -> Path:
     untouched, so its mtime stays and csim does not recompile unchanged kernels."""
     if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(data))
     return path
 
 

@@ -108,9 +108,9 @@ class QuantPlan:
             raise QuantError(f"malformed quant plan: {exc}") from None
 
     def save(self, path: str | Path) -> None:
-        from pylic.deploy.atomic import atomic_write_text
+        from pylic.imageio import write_text
 
-        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1))
+        write_text(json.dumps(self.to_dict(), indent=1), path)
 
     @classmethod
     def load(cls, path: str | Path) -> "QuantPlan":

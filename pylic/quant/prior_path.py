@@ -9,7 +9,6 @@ emulator with it gives the cost of int8 convolutions and fixed-point GDN.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 
 import numpy as np
@@ -29,14 +28,10 @@ class IntegerPriorBackend(TorchBackend):
         super().__init__(model, name)
         self.sigma_position = sigma_position
         self.model_hash = hashlib.sha256(self.model_hash + f"int-prior/{sigma_position}".encode()).digest()[:16]
-        eb = copy.deepcopy(model.entropy_bottleneck)
-        with torch.no_grad():
-            eb.quantiles.data[:, 0, 1] = torch.floor(eb.quantiles[:, 0, 1] + 0.5)
-        eb.update(force=True)
-        self.entropy_bottleneck = eb
+        self.entropy_bottleneck = entropy.integer_median_eb(model.entropy_bottleneck)
         gc = self.gaussian_conditional
         thr = entropy.scale_thresholds(gc.scale_table.numpy(), float(gc.lower_bound_scale.bound), sigma_position)
-        self._lut = torch.from_numpy(entropy.index_lut(thr).astype(np.int64))
+        self._lut = torch.from_numpy(entropy.index_lut(thr))
 
     @torch.no_grad()
     def analysis(self, patches: np.ndarray) -> np.ndarray:
@@ -51,4 +46,4 @@ class IntegerPriorBackend(TorchBackend):
     def prior_indexes(self, z_hat: np.ndarray) -> np.ndarray:
         sigma = self.model.h_s(torch.from_numpy(z_hat).clamp(-128, 127))
         q = _int8(sigma * 2.0**self.sigma_position).long()
-        return self._lut[q + 128].numpy().astype(np.int32)
+        return self._lut[q + 128].numpy()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from pylic.errors import PylicError
+from pylic.fixed.formats import max_frac_for
 
 INT8_MIN, INT8_MAX = -128, 127
 POSITION_RANGE = (-32, 32)  # sanity bound on fix positions; real layers sit well inside it
@@ -52,25 +53,15 @@ def quantize_activation(x: np.ndarray, position: int) -> np.ndarray:
     return saturate8(round_half_up(np.asarray(x, dtype=np.float64) * np.ldexp(1.0, position))).astype(np.int8)
 
 
-def dequantize(q: np.ndarray, position: int) -> np.ndarray:
-    return np.asarray(q, dtype=np.float64) * np.ldexp(1.0, -position)
-
-
 def fix_position(max_abs: float, default: int = 7, bits: int = 8) -> int:
     """Min/max calibration: the largest position p at which max|x| * 2**p still rounds into [-127, 127]
     (symmetric, so -max fits too). An all-zero tensor gets `default` (any position represents it)."""
-    limit = (1 << (bits - 1)) - 1
     m = float(max_abs)
     if not np.isfinite(m) or m < 0:
         raise QuantError(f"cannot place a fix position for max |x| = {max_abs}")
     if m == 0.0:
         return default
-    p = int(np.floor(np.log2(limit / m)))
-    while np.floor(m * np.ldexp(1.0, p) + 0.5) > limit:  # log2 is not exact at the boundary
-        p -= 1
-    while np.floor(m * np.ldexp(1.0, p + 1) + 0.5) <= limit:
-        p += 1
-    return int(np.clip(p, *POSITION_RANGE))
+    return int(np.clip(max_frac_for(m, bits, signed=True), *POSITION_RANGE))
 
 
 def check_position(p: int) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from pylic.deploy.atomic import atomic_write_text
+from pylic.imageio import write_text
 from pylic.errors import ModelError
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.quant.calibrate import calibrate, calibration_patches
@@ -60,11 +60,11 @@ def run_quantize(out: str, model: str | None = None, checkpoint: str | None = No
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     result = float_model
+    lam = lmbda if lmbda is not None else _lambda_of(model, checkpoint)
     if mode == "qat":
         from pylic.quant.qat import qat
         from pylic.train.data import CropSampler
 
-        lam = lmbda if lmbda is not None else _lambda_of(model, checkpoint)
         if lam is None:
             raise ModelError("cannot tell which lambda the model was trained for: pass --lmbda")
         sampler = CropSampler(data, crop=crop, seed=seed)
@@ -79,12 +79,12 @@ def run_quantize(out: str, model: str | None = None, checkpoint: str | None = No
     atomic_save({"state_dict": result.state_dict(), "config": {"activation": result.cfg.activation, "mode": mode}},
                 folder / MODEL)
     summary = {"mode": mode, "precision": precision, "method": method, "source": model or checkpoint,
-               "lmbda": lmbda if lmbda is not None else _lambda_of(model, checkpoint),
+               "lmbda": lam,
                "calibration_patches": int(len(patches)), "calibration_s": round(t_cal, 2),
                "total_s": round(time.time() - t0, 2),
                "steps": steps if mode == "qat" else 0, "notes": list(plan.notes),
                "shifts": {k: [v.shift_cut, v.shift_bias] for k, v in plan.layers.items()}}
-    atomic_write_text(folder / SUMMARY, json.dumps(summary, indent=1))
+    write_text(json.dumps(summary, indent=1), folder / SUMMARY)
     return summary
 
 

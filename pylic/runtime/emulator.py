@@ -110,7 +110,7 @@ class EmulatorBackend:
         workers = threads if threads is not None else torch.get_num_threads()
         self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
         self.programs = {t: _compile(ops, arrays, self._pool, self_check) for t, ops in m.transforms.items()}
-        self._index_lut = torch.from_numpy(entropy.index_lut(np.asarray(arrays["gc.thresholds"])).astype(np.int64))
+        self._index_lut = torch.from_numpy(entropy.index_lut(np.asarray(arrays["gc.thresholds"])))
         p = m.pixels
         levels = np.arange(256, dtype=np.float64) / p.input_scale
         self._input_lut = torch.from_numpy(quantize_param(levels, p.input_position).astype(np.float32))
@@ -131,7 +131,7 @@ class EmulatorBackend:
 
     def prior_indexes(self, z_hat: np.ndarray) -> np.ndarray:
         q = self._run("h_s", _to_int8_float(z_hat)).long()
-        return self._index_lut[q + 128].numpy().astype(np.int32)
+        return self._index_lut[q + 128].numpy()
 
     def synthesis(self, y_hat: np.ndarray) -> np.ndarray:
         q = self._run("g_s", _to_int8_float(y_hat)).long()
