@@ -25,6 +25,8 @@ def _run(fn, *args, **kwargs):
 # (tasks added below)
 
 DEFAULT_DATA = "../shared/data/train"
+_DEVICE_HELP = {"device": "cpu or cuda (checkpoints stay loadable on a CPU)",
+                "prefetch": "batches cropped ahead in a background thread (0: inline; 2-3 on a GPU)"}
 
 
 @task(help={
@@ -37,17 +39,19 @@ DEFAULT_DATA = "../shared/data/train"
     "init": "start from these weights, a file or a registry name (fine-tuning; the widths are theirs, -n/-m are "
             "ignored)",
     "threads": "torch CPU threads (0: default)", "seed": "random seed",
-    "device": "cpu or cuda", "prefetch": "batches cropped ahead in a background thread (0: inline; 2 on a GPU)",
+    **_DEVICE_HELP, "nproc": "data-parallel processes (>1 runs torchrun)",
 })
 def train(c, out="runs/train", data=DEFAULT_DATA, n=64, m=128, lmbda=0.0067, steps=10000, batch=8, crop=128,
-          lr=5e-4, decay_every=1000, activation="gdn", init=None, threads=0, seed=0, device="cpu", prefetch=0):
+          lr=5e-4, decay_every=1000, activation="gdn", init=None, threads=0, seed=0, device="cpu", prefetch=0,
+          nproc=1):
     """Train a scale-hyperprior model for rate + lambda*255^2*MSE (resumable, Ctrl-C saves)."""
-    from pylic.train.rd import TrainConfig, train as run_train
+    from pylic.train.launch import run_training
+    from pylic.train.rd import TrainConfig
 
     cfg = TrainConfig(out=out, data=data, N=n, M=m, lmbda=lmbda, steps=steps, batch=batch, crop=crop, lr=lr,
                       decay_every=decay_every, activation=activation, init=init, threads=threads, seed=seed,
                       device=device, prefetch=prefetch)
-    _run(run_train, cfg)
+    _run(run_training, "rd", cfg, nproc)
 
 
 @task(help={"run": "training run folder (its checkpoint.pt is exported)", "name": "registry name",
@@ -144,8 +148,8 @@ _STUDENT_HELP = {
     "plateau_window": "steps between latent-loss plateau checks",
     "plateau_tol": "relative latent-loss improvement per window below which it has plateaued",
     "max_early_steps": "force the early->late switch after this many steps (0: on a plateau only)",
-    "nproc": "data-parallel processes (>1 runs torchrun; gloo on CPU)",
-    "threads": "torch CPU threads per process (0: default)", "seed": "random seed",
+    "nproc": "data-parallel processes (>1 runs torchrun; gloo on CPU, nccl on GPU)",
+    "threads": "torch CPU threads per process (0: default)", "seed": "random seed", **_DEVICE_HELP,
 }
 _DISTILL_HELP = {
     **_STUDENT_HELP,
@@ -158,32 +162,30 @@ _DISTILL_HELP = {
 def distill(c, out="runs/distill", teacher="", teacher_checkpoint="", data=DEFAULT_DATA, n=32, lmbda=0.0,
             steps=2000, batch=8, crop=128, lr=1e-4, late_lr=1e-5, decay_every=250, init="", perceptual="imagenet",
             perceptual_weights="", plateau_window=200, plateau_tol=0.01, max_early_steps=0, nproc=1, threads=0,
-            seed=0):
+            seed=0, device="cpu", prefetch=0):
     """Distil a smaller student: latent + ResNet-50 perceptual + RD loss, phase switch on a latent plateau."""
+    _student_run("distill", **_options(locals()))
+
+
+def _options(task_locals: dict) -> dict:
+    """A task's options (its parameters but the invoke context)."""
+    return {k: v for k, v in task_locals.items() if k != "c"}
+
+
+def _student_run(command: str, n: int, teacher: str, teacher_checkpoint: str, nproc: int, **options) -> None:
     from pylic.train.distill import DistillConfig
     from pylic.train.launch import run_training
 
-    cfg = DistillConfig(out=out, teacher=teacher or None, teacher_checkpoint=teacher_checkpoint or None, data=data,
-                        N=n, lmbda=lmbda, init=init, steps=steps, batch=batch, crop=crop, lr=lr, late_lr=late_lr,
-                        decay_every=decay_every, perceptual=perceptual, perceptual_weights=perceptual_weights,
-                        plateau_window=plateau_window, plateau_tol=plateau_tol, max_early_steps=max_early_steps,
-                        threads=threads, seed=seed)
-    _run(run_training, "distill", cfg, nproc)
+    cfg = DistillConfig(N=n, teacher=teacher or None, teacher_checkpoint=teacher_checkpoint or None, **options)
+    _run(run_training, command, cfg, nproc)
 
 
 @task(help=_STUDENT_HELP, auto_shortflags=False)
 def train_student(c, out="runs/student", teacher="", teacher_checkpoint="", data=DEFAULT_DATA, n=32, lmbda=0.0,
                   steps=2000, batch=8, crop=128, lr=1e-4, late_lr=1e-5, decay_every=250, init="", plateau_window=200,
-                  plateau_tol=0.01, max_early_steps=0, nproc=1, threads=0, seed=0):
+                  plateau_tol=0.01, max_early_steps=0, nproc=1, threads=0, seed=0, device="cpu", prefetch=0):
     """Train the same student without KD (RD loss only; same init, data, schedule): the ablation baseline."""
-    from pylic.train.distill import DistillConfig
-    from pylic.train.launch import run_training
-
-    cfg = DistillConfig(out=out, teacher=teacher or None, teacher_checkpoint=teacher_checkpoint or None, data=data,
-                        N=n, lmbda=lmbda, kd=False, init=init, steps=steps, batch=batch, crop=crop, lr=lr,
-                        late_lr=late_lr, decay_every=decay_every, perceptual="none", plateau_window=plateau_window,
-                        plateau_tol=plateau_tol, max_early_steps=max_early_steps, threads=threads, seed=seed)
-    _run(run_training, "student", cfg, nproc)
+    _student_run("student", kd=False, perceptual="none", **_options(locals()))
 
 
 @task(auto_shortflags=False, help={

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from pylic.errors import ModelError
-from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
+from pylic.models.hyperprior import Activation, HyperpriorConfig, ScaleHyperprior
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "zoo" / "weights"
 
@@ -91,6 +91,14 @@ def load_checkpoint_state(path: str | Path, what: str = "weights") -> dict:
     if not isinstance(obj, dict):
         raise ModelError(f"{path} does not hold a state dict")
     return {k: (v.float() if v.is_floating_point() else v) for k, v in obj.items()}
+
+
+def state_for(ref: str, what: str = "weights") -> tuple[dict, Activation | None]:
+    """(state dict, activation if known) of a weights/checkpoint file or, where no such file exists, of a
+    registry model: what `--init` of the training commands accepts."""
+    if not Path(ref).exists() and ref in MODELS:
+        return load_model(ref).state_dict(), MODELS[ref].config.activation
+    return load_checkpoint_state(ref, what), None
 
 
 def load_model(name: str | None = None, checkpoint: str | Path | None = None) -> ScaleHyperprior:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import queue
-import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -64,45 +66,36 @@ class CropSampler:
 
 class Prefetcher:
     """Prepares the next `depth` batches of a sampler in one background thread, so a GPU step does not wait
-    for the crops (Pillow's resize releases the GIL). One producer calling `sampler.batch` in order keeps
-    the batch sequence identical to calling the sampler inline. Use as a context manager."""
+    for the crops (Pillow's resize releases the GIL). One worker taking the requests in order keeps the batch
+    sequence identical to calling the sampler inline; a sampler error is raised by `batch()`."""
 
     def __init__(self, sampler: CropSampler, size: int, depth: int = 2):
         if depth < 1:
             raise PylicError(f"prefetch depth must be >= 1, got {depth}")
         self.sampler, self.size = sampler, size
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._produce, name="pylic-prefetch", daemon=True)
-        self._thread.start()
-
-    def _produce(self) -> None:
-        while not self._stop.is_set():
-            try:
-                item: torch.Tensor | BaseException = self.sampler.batch(self.size)
-            except BaseException as exc:  # handed to the consumer, raised there
-                item = exc
-            while not self._stop.is_set():
-                try:
-                    self._queue.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-            if isinstance(item, BaseException):
-                return
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="pylic-prefetch")
+        self._ahead = deque(self._pool.submit(sampler.batch, size) for _ in range(depth))
 
     def batch(self) -> torch.Tensor:
-        item = self._queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        done = self._ahead.popleft()
+        self._ahead.append(self._pool.submit(self.sampler.batch, self.size))
+        return done.result()
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> "Prefetcher":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@contextmanager
+def batch_source(sampler: CropSampler, size: int, prefetch: int = 0) -> Iterator[Callable[[], torch.Tensor]]:
+    """The training loops' `next_batch()`: cropped `prefetch` batches ahead in a thread, or inline for 0."""
+    if not prefetch:
+        yield lambda: sampler.batch(size)
+        return
+    with Prefetcher(sampler, size, prefetch) as ahead:
+        yield ahead.batch

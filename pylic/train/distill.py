@@ -20,9 +20,9 @@ from tqdm import tqdm
 
 from pylic.errors import ModelError
 from pylic.models.hyperprior import ScaleHyperprior
-from pylic.models.registry import load_checkpoint_state
+from pylic.models.registry import state_for
 from pylic.train import checkpoint as ckpt
-from pylic.train.data import DEFAULT_TRAIN_DIR, CropSampler
+from pylic.train.data import DEFAULT_TRAIN_DIR, CropSampler, batch_source
 from pylic.train.distributed import DistEnv, device_for, init_distributed, rank_seed, wrap_ddp
 from pylic.train.kd_schedule import KDSchedule, PlateauRule
 from pylic.train.optim import DivergenceGuard, make_optimizers, set_lr, train_step
@@ -70,6 +70,7 @@ class DistillConfig:
     seed: int = 0
     threads: int = 0
     device: str = "cpu"
+    prefetch: int = 0  # batches cropped ahead in a background thread (keeps a GPU busy); 0: inline
 
 
 def make_schedule(cfg: DistillConfig, perceptual_on: bool) -> KDSchedule:
@@ -121,7 +122,7 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
     student = init_student(teacher, student_config(teacher.cfg, cfg.N))
     if cfg.init:
         try:
-            student.load_state_dict(load_checkpoint_state(cfg.init), strict=False)
+            student.load_state_dict(state_for(cfg.init, "--init weights")[0], strict=False)
         except RuntimeError as exc:
             raise ModelError(f"--init {cfg.init} does not fit a width-{cfg.N} student: {exc}") from None
     student.to(dev)
@@ -151,10 +152,10 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
     t0, done = time.time(), start  # `done`: completed steps
     guard = DivergenceGuard()
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), batch_source(sampler, cfg.batch, cfg.prefetch) as next_batch:
             for step in bar:
                 set_lr(opts.main, lr_for(cfg, sched, step))
-                x = sampler.batch(cfg.batch).to(dev)
+                x = next_batch().to(dev)
                 with torch.no_grad():
                     y_t = teacher.g_a(x)
                     x_t = teacher.g_s(torch.round(y_t)) if features is not None else None
@@ -182,11 +183,11 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
             run.finish(student, start, cfg.steps, save, switched_at=sched.switched_at)
     except KeyboardInterrupt:
         save(done)
-        run.log({"event": "interrupted", "step": done, "time": time.time() - t0, **ema})
+        run.interrupted(done, time.time() - t0, ema)
         raise
     finally:
         run.close()
-    return student
+    return student.cpu()
 
 
 def train_student(cfg: DistillConfig, resume: bool = True, progress: bool = True,

@@ -79,7 +79,10 @@ def shutdown(env: DistEnv) -> None:
 
 
 def device_for(env: DistEnv, device: str) -> torch.device:
-    """On GPUs each rank takes the card with its local rank."""
+    """On GPUs each rank takes the card with its local rank; cuDNN then picks its fastest convolutions once
+    (training crops have one fixed size)."""
+    if device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
     if device.startswith("cuda") and env.enabled:
         return torch.device("cuda", env.local_rank)
     return torch.device(device)

@@ -8,15 +8,14 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
-from pylic.models.registry import MODELS, load_checkpoint_state, load_model
+from pylic.models.registry import state_for
 from pylic.train import checkpoint as ckpt
-from pylic.train.data import CropSampler, Prefetcher
+from pylic.train.data import CropSampler, batch_source
 from pylic.train.distributed import DistEnv, device_for, init_distributed, rank_seed, wrap_ddp
 from pylic.train.optim import DivergenceGuard, make_optimizers, set_lr, train_step
 from pylic.train.run_folder import RunFolder
@@ -54,10 +53,8 @@ def initial_model(cfg: TrainConfig) -> ScaleHyperprior:
     student models fine-tune as they are). `init` is a weights/checkpoint file or a registry name."""
     if not cfg.init:
         return ScaleHyperprior(HyperpriorConfig.uniform(cfg.N, cfg.M, cfg.activation))  # type: ignore[arg-type]
-    if not Path(cfg.init).exists() and cfg.init in MODELS:
-        return load_model(cfg.init).train()
-    return ScaleHyperprior.from_state_dict(load_checkpoint_state(cfg.init, "--init weights"),
-                                           cfg.activation)  # type: ignore[arg-type]
+    state, activation = state_for(cfg.init, "--init weights")
+    return ScaleHyperprior.from_state_dict(state, activation or cfg.activation)  # type: ignore[arg-type]
 
 
 def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> dict[str, torch.Tensor]:
@@ -92,14 +89,12 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
                          env: DistEnv | None = None) -> ScaleHyperprior:
     """Train (or resume) and return the model with its CDF tables built. Under `torchrun` every rank
     trains a DistributedDataParallel replica (see pylic.train.distributed); a plain run is one process."""
-    env = env or init_distributed()
+    env = env or init_distributed(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank (DDP also broadcasts rank 0's)
     model = initial_model(cfg)
     dev = device_for(env, cfg.device)
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed crop size: the fastest conv algorithms are found once
     model.to(dev)
     opts = make_optimizers(model, cfg.lr, cfg.aux_lr)
     run = RunFolder(cfg.out, env)
@@ -119,15 +114,13 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
     ema: dict[str, float] = {}
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and env.is_main),
                desc="train")
-    ahead = Prefetcher(sampler, cfg.batch, cfg.prefetch) if cfg.prefetch else None
-    next_batch = ahead.batch if ahead else lambda: sampler.batch(cfg.batch)
     t0, done = time.time(), start  # `done`: completed steps
     guard = DivergenceGuard()
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), batch_source(sampler, cfg.batch, cfg.prefetch) as next_batch:
             for step in bar:
                 set_lr(opts.main, lr_at(cfg, step))
-                x = next_batch().to(dev, non_blocking=True)
+                x = next_batch().to(dev)
                 res = rd_loss(net(x), x, cfg.lmbda)
                 aux, applied = train_step(res["loss"], model, opts, cfg.clip, env)
                 guard.record(applied, step)
@@ -145,10 +138,8 @@ def train(cfg: TrainConfig, resume: bool = True, progress: bool = True,
             run.finish(model, start, cfg.steps, save)
     except KeyboardInterrupt:
         save(done)
-        run.log({"event": "interrupted", "step": done, "time": time.time() - t0, **ema})
+        run.interrupted(done, time.time() - t0, ema)
         raise
     finally:
-        if ahead:
-            ahead.close()
         run.close()
     return model.cpu()

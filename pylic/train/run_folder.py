@@ -50,6 +50,10 @@ class RunFolder:
             self.log({"event": "done", "step": steps, "rank_hashes": hashes, "ranks_agree": len(set(hashes)) == 1,
                       **extra})
 
+    def interrupted(self, step: int, elapsed: float, stats: dict) -> None:
+        """The record a stopped run (Ctrl-C, SIGTERM) leaves beside the checkpoint it saved."""
+        self.log({"event": "interrupted", "step": step, "time": elapsed, **stats})
+
     def close(self) -> None:
         if self._log is not None:
             self._log.close()
