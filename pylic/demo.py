@@ -3,7 +3,6 @@ emulator (the bytes the board writes), decode, report; then C-simulate its gener
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -57,13 +56,13 @@ def csim_package(package, out: Path, echo=print) -> list | None:
     from pylic.hls.from_package import generate_for_package
     from pylic.hls.project import csim
 
+    from pylic.hls.tools import find_tool
+
     try:
         csim_mod.ap_types_dir()
+        find_tool("g++")
     except PylicError as exc:
         echo(f"csim skipped: {exc}")
-        return None
-    if shutil.which("g++") is None:
-        echo("csim skipped: g++ is not on PATH")
         return None
     root = generate_for_package(package, out)
     results = csim(root)

@@ -59,7 +59,8 @@ def calibration_patches() -> list[np.ndarray]:
     """Calibration set: per photo its four corner patches, then its center (vector) patch (15 patches)."""
     out = []
     for n in IMAGE_NAMES:
-        out += crops(real_image(n), where="corners") + crops(real_image(n), where="center")
+        img = real_image(n)
+        out += crops(img, where="corners") + crops(img, where="center")
     return out
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-CLOCK_MHZ = 300.0
+from pylic.hls.kernel_info import CLOCK_MHZ
+
 PIPELINE_OVERHEAD = 200  # cycles: AXI latency, pipeline fill and drain of one kernel call (rough)
 
 

@@ -10,7 +10,7 @@ from pylic.errors import PylicError
 from pylic.hls.render import write_text
 
 PART = "xczu9eg-ffvb1156-2-e"  # ZCU102
-CLOCK_MHZ = 300
+CLOCK_MHZ = 300  # the kernels' target clock (estimate.py uses it too)
 CFLAGS = "-std=c++14 -Isrc"
 
 
