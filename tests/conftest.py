@@ -32,6 +32,31 @@ def tiny_backend(tiny_model) -> TorchBackend:
 
 
 @pytest.fixture(scope="session")
+def tiny_ckpt(tmp_path_factory, tiny_model) -> str:
+    """`tiny_model`'s float checkpoint, written once (read-only for the tests: they pass it as `--checkpoint`)."""
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    torch.save(tiny_model.state_dict(), path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_quant():
+    """`tiny_quantized(seed=0)`: (float model, QuantPlan, DeployPackage), built once. Shared: a test that would
+    change the model or plan must build its own (the package is immutable: frozen manifest, read-only arrays)."""
+    from pylic.deploy.example import tiny_quantized
+
+    return tiny_quantized(seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_package_dir(tmp_path_factory, tiny_quant):
+    """`tiny_quant`'s package saved once; only for tests that read the folder (tamper tests save their own)."""
+    from pylic.deploy import save
+
+    return save(tiny_quant[2], tmp_path_factory.mktemp("tiny_pkgs"))
+
+
+@pytest.fixture(scope="session")
 def photo() -> np.ndarray:
     from skimage import data
 

@@ -20,8 +20,8 @@ def test_parse_curve():
             parse_curve(bad)
 
 
-def test_curves_against_a_reference(tmp_path, photo):
-    folders = [str(save(tiny_quantized(seed=s)[2], tmp_path / "pkgs")) for s in (0, 1)]
+def test_curves_against_a_reference(tmp_path, photo, tiny_package_dir):
+    folders = [str(tiny_package_dir), str(save(tiny_quantized(seed=1)[2], tmp_path / "pkgs"))]
     images = {"a": np.ascontiguousarray(photo[:64, :128]), "b": np.ascontiguousarray(photo[200:264, 100:164])}
     seen = []
     rep = compare_curves(images, {"ref": folders, "same": folders[::-1], "one": folders[:1]}, out=tmp_path / "c.json",
@@ -49,15 +49,11 @@ def test_bd_metrics_needs_rd_curves():
     assert np.isnan(bad["bd_rate_percent"]) and "not one RD curve" in bad["note"]
 
 
-def test_a_ref_is_a_checkpoint_a_package_or_a_name(tmp_path, tiny_model):
-    import torch
-
+def test_a_ref_is_a_checkpoint_a_package_or_a_name(tiny_ckpt, tiny_package_dir):
     from pylic import api
     from pylic.runtime import EmulatorBackend, TorchBackend
 
-    torch.save(tiny_model.state_dict(), tmp_path / "w.pt")
-    assert isinstance(api.codec_for_ref(str(tmp_path / "w.pt")).backend, TorchBackend)
-    folder = save(tiny_quantized(seed=0)[2], tmp_path / "pkgs")
-    assert isinstance(api.codec_for_ref(str(folder)).backend, EmulatorBackend)
+    assert isinstance(api.codec_for_ref(tiny_ckpt).backend, TorchBackend)
+    assert isinstance(api.codec_for_ref(str(tiny_package_dir)).backend, EmulatorBackend)
     with pytest.raises(PylicError):
         api.codec_for_ref("no-such-model")

@@ -13,7 +13,7 @@ from pylic.fixed import GdnFormat, gdn_fixed
 from pylic.hls import csim
 from pylic.hls.gdn_codegen import generate_gdn
 from pylic.hls.kernel_info import KernelInfo
-from tests.test_hls_codegen import small_params
+from tests.hls_helpers import small_params
 
 pytestmark = [
     pytest.mark.csim,

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def pkg() -> DeployPackage:
-    return tiny_quantized(seed=0)[2]
+def pkg(tiny_quant) -> DeployPackage:
+    return tiny_quant[2]
 
 
 @pytest.fixture()
@@ -67,7 +67,8 @@ def test_manifest_declares_everything(pkg):
     assert pkg.arrays["eb.medians"].dtype == np.int32 and pkg.arrays["gc.cdf"].shape[0] == 64
 
 
-def test_arrays_are_read_only(pkg):
+def test_arrays_are_read_only():
+    pkg = tiny_quantized(seed=0)[2]  # its own copy: were writes let through, the shared package stays intact
     with pytest.raises(ValueError):
         pkg.arrays["g_a.0.weight"][0, 0, 0, 0] = 1
     with pytest.raises(TypeError):

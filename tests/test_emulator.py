@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from pylic.codec import Codec
-from pylic.deploy import load, save
+from pylic.deploy import load
 from pylic.deploy.example import photo_patches, tiny_quantized
 from pylic.errors import BitstreamError
+from pylic.eval.metrics import psnr
 from pylic.fixed.gdn_golden import gdn_fixed
 from pylic.runtime import TorchBackend
 from pylic.runtime.emulator import EmulatorBackend, GdnStep
@@ -23,13 +24,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def quantized():
-    return tiny_quantized(seed=0)
-
-
-@pytest.fixture(scope="module")
-def emu(quantized):
-    return EmulatorBackend(quantized[2], name="tiny-emu")
+def emu(tiny_quant):
+    return EmulatorBackend(tiny_quant[2], name="tiny-emu")
 
 
 @pytest.fixture(scope="module")
@@ -73,20 +69,19 @@ def test_latents_are_int8_integers(emu):
     assert y.dtype == np.float32 and np.array_equal(y, np.round(y)) and y.min() >= -128 and y.max() <= 127
 
 
-def test_pixel_conversions():
-    _, _, pkg = tiny_quantized(seed=0)
-    emu = EmulatorBackend(pkg)
+def test_pixel_conversions(tiny_quant):
+    emu = EmulatorBackend(tiny_quant[2])
     lut = emu._input_lut.numpy()
     assert (lut[0], lut[128], lut[253], lut[254], lut[255]) == (0, 64, 127, 127, 127)  # 128*128/255 = 64.25
 
 
-def test_codec_round_trip_is_deterministic(emu, image, quantized, tmp_path):
+def test_codec_round_trip_is_deterministic(emu, image, tiny_package_dir):
     codec = Codec(emu)
     data = codec.encode(image)
     assert codec.encode(image) == data
     out = codec.decode(data)
     np.testing.assert_array_equal(codec.decode(data), out)
-    fresh = EmulatorBackend(load(save(quantized[2], tmp_path)))  # from disk, new process state
+    fresh = EmulatorBackend(load(tiny_package_dir))  # from disk, new process state
     fresh = EmulatorBackend(fresh.package, name=emu.name)  # the name is part of the .plic header
     assert Codec(fresh).encode(image) == data
     np.testing.assert_array_equal(Codec(fresh).decode(data), out)
@@ -100,8 +95,8 @@ def test_bitstream_from_another_package_is_refused(emu, image):
         Codec(other).decode(data)
 
 
-def test_float_bitstream_is_refused_by_the_emulator(emu, quantized, image):
-    data = Codec(TorchBackend(quantized[0], "float")).encode(image)
+def test_float_bitstream_is_refused_by_the_emulator(emu, tiny_quant, image):
+    data = Codec(TorchBackend(tiny_quant[0], "float")).encode(image)
     with pytest.raises(BitstreamError):
         Codec(emu).decode(data)
 
@@ -139,10 +134,6 @@ def _fit_tiny(steps: int = 120, seed: int = 0, lr: float = 1e-2):
     return model
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255.0**2 / np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
-
-
 def test_emulator_is_close_to_the_float_model():
     """PTQ of a (briefly) trained tiny model: decoded images within a bounded PSNR of the float codec's."""
     from pylic.deploy.export import build_package
@@ -155,12 +146,12 @@ def test_emulator_is_close_to_the_float_model():
     emu, flt = Codec(EmulatorBackend(pkg)), Codec(TorchBackend(model))
     d_emu, d_flt = emu.encode(image), flt.encode(image)
     o_emu, o_flt = emu.decode(d_emu), flt.decode(d_flt)
-    p_emu, p_flt = _psnr(image, o_emu), _psnr(image, o_flt)
+    p_emu, p_flt = psnr(image, o_emu), psnr(image, o_flt)
     print(f"float {p_flt:.3f} dB {len(d_flt)} B, emulator {p_emu:.3f} dB {len(d_emu)} B, "
-          f"emulator vs float {_psnr(o_flt, o_emu):.2f} dB")
+          f"emulator vs float {psnr(o_flt, o_emu):.2f} dB")
     assert p_flt > 11  # the model does reconstruct something (measured ~13 dB; a random model gives ~5)
-    assert abs(p_emu - p_flt) < 0.5  # measured ~0.1 dB
-    assert _psnr(o_flt, o_emu) > 28  # measured ~35.6 dB
+    assert abs(p_emu - p_flt) < 0.5  # measured ~0.03 dB
+    assert psnr(o_flt, o_emu) > 28  # measured ~35.6 dB
     assert abs(len(d_emu) - len(d_flt)) < 0.05 * len(d_flt)
 
 
@@ -174,8 +165,8 @@ def test_bench_writes_a_ratio(tmp_path):
     assert saved["patches"] == 1 and set(saved["seconds"]) == {"float", "emulator"}
 
 
-def test_threaded_gdn_equals_sequential(quantized):
+def test_threaded_gdn_equals_sequential(tiny_quant):
     patches = photo_patches()[:1]
-    one, two = EmulatorBackend(quantized[2], threads=1), EmulatorBackend(quantized[2], threads=2)
+    one, two = EmulatorBackend(tiny_quant[2], threads=1), EmulatorBackend(tiny_quant[2], threads=2)
     np.testing.assert_array_equal(one.analysis(patches), two.analysis(patches))
     two.close()

@@ -114,11 +114,10 @@ def test_fast_equals_golden_hypothesis(fmt, inverse, in_frac, out_frac, seed, x)
     np.testing.assert_array_equal(kernel(x), gdn_trace(x, p).y)
 
 
-def test_emulator_layers_take_the_fast_path():
+def test_emulator_layers_take_the_fast_path(tiny_quant):
     """A package's GDN layers run the tables, not the fallback (the emulator's speed depends on it)."""
-    from pylic.deploy.example import tiny_quantized
     from pylic.runtime.emulator import EmulatorBackend, GdnStep
 
-    emu = EmulatorBackend(tiny_quantized(seed=0)[2], threads=1)
+    emu = EmulatorBackend(tiny_quant[2], threads=1)
     steps = [s for prog in emu.programs.values() for s in prog if isinstance(s, GdnStep)]
     assert steps and all(s.kernel.fast for s in steps)

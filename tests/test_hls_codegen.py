@@ -10,32 +10,16 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pytest
-import torch
-from compressai.layers import GDN
 
 from pylic.errors import PylicError, ToolError
-from pylic.fixed import GdnFormat, export_gdn, quantize_gdn
 from pylic.hls import render
 from pylic.hls.estimate import dsp_per_mult, gdn_estimate, patch_estimate, register_map
 from pylic.hls.gdn_codegen import bus_bytes_for, generate_gdn, kernel_name
 from pylic.hls.patch_codegen import generate_patch_buffer
 from pylic.hls.synth_report import parse_csynth_xml
+from tests.hls_helpers import CSYNTH_FIXTURE, small_params, small_vectors
 
 TCLSH = shutil.which("tclsh")
-
-
-def small_params(c: int = 8, inverse: bool = False, fmt: GdnFormat | None = None, name: str = "g_a.1"):
-    g = torch.Generator().manual_seed(7)
-    m = GDN(c, inverse=inverse)
-    with torch.no_grad():
-        m.beta.copy_(m.beta_reparam.init(0.2 + torch.rand(c, generator=g)))
-        m.gamma.copy_(m.gamma_reparam.init(0.05 * torch.rand(c, c, generator=g) + torch.eye(c) * 0.3))
-    beta, gamma, inv = export_gdn(m)
-    return quantize_gdn(name, beta, gamma, inv, in_frac=4, out_frac=5, fmt=fmt or GdnFormat())
-
-
-def small_vectors(c: int = 8, n: int = 3, pixels: int = 64, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(-128, 128, size=(n, pixels, c)).astype(np.int8)
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
@@ -176,26 +160,6 @@ def test_gdn_estimate_numbers():
 def test_register_map_follows_vitis_rules():
     regs = register_map([("a", "pointer"), ("b", "pointer"), ("n", "scalar"), ("m", "scalar")])
     assert (regs["CTRL"], regs["a"], regs["b"], regs["n"], regs["m"]) == (0, 0x10, 0x1C, 0x28, 0x30)
-
-
-CSYNTH_FIXTURE = """<?xml version="1.0" encoding="UTF-8"?>
-<profile>
-  <ReportVersion><Version>2022.1</Version></ReportVersion>
-  <UserAssignments><unit>ns</unit><ProductFamily>zynquplus</ProductFamily><Part>xczu9eg-ffvb1156-2-e</Part>
-    <TopModelName>gdn_ga1</TopModelName><TargetClockPeriod>3.33</TargetClockPeriod></UserAssignments>
-  <PerformanceEstimates>
-    <SummaryOfTimingAnalysis><unit>ns</unit><EstimatedClockPeriod>2.433</EstimatedClockPeriod></SummaryOfTimingAnalysis>
-    <SummaryOfOverallLatency><unit>clock cycles</unit><Best-caseLatency>1048790</Best-caseLatency>
-      <Average-caseLatency>1048790</Average-caseLatency><Worst-caseLatency>1048790</Worst-caseLatency>
-      <Interval-min>1048791</Interval-min><Interval-max>1048791</Interval-max></SummaryOfOverallLatency>
-  </PerformanceEstimates>
-  <AreaEstimates>
-    <Resources><BRAM_18K>66</BRAM_18K><DSP>66</DSP><FF>23456</FF><LUT>34567</LUT><URAM>0</URAM></Resources>
-    <AvailableResources><BRAM_18K>1824</BRAM_18K><DSP>2520</DSP><FF>548160</FF><LUT>274080</LUT><URAM>0</URAM>
-    </AvailableResources>
-  </AreaEstimates>
-</profile>
-"""
 
 
 def test_csynth_report_parser(tmp_path):

@@ -15,8 +15,6 @@ import pytest
 import torch
 
 from pylic.deploy import gdn_io
-from pylic.deploy.example import tiny_quantized
-from pylic.deploy.store import save
 from pylic.errors import PylicError, ToolError
 from pylic.fixed import activations as act
 from pylic.fixed import gdn_fixed
@@ -32,9 +30,9 @@ TOPS = ["gdn_ga1", "gdn_ga3", "gdn_ga5", "igdn_gs1", "igdn_gs3", "igdn_gs5", "pa
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    pkg = tiny_quantized()[2]
-    return pkg, save(pkg, tmp_path_factory.mktemp("packages"))
+def package(tiny_quant, tiny_package_dir):
+    """(package, its folder): the shared seed-0 package, only read here (builds go to their own folders)."""
+    return tiny_quant[2], tiny_package_dir
 
 
 @pytest.fixture(scope="module")

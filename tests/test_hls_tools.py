@@ -16,7 +16,7 @@ from pylic.hls.gdn_codegen import generate_gdn
 from pylic.hls.patch_codegen import generate_patch_buffer
 from pylic.hls.tools import find_tool, run_tool
 from pylic.hls.vitis import run_step
-from tests.test_hls_codegen import CSYNTH_FIXTURE, small_params, small_vectors
+from tests.hls_helpers import CSYNTH_FIXTURE, small_params, small_vectors
 
 RECORDER = """#!/bin/sh
 # stand-in for {name}: records its invocation, then behaves as told by STANDIN_MODE

@@ -29,19 +29,24 @@ def test_weights_load_and_hash_matches_recipe(name):
     assert (WEIGHTS_DIR / meta["weights"]).stat().st_size <= 10 * 2**20
 
 
+@pytest.fixture(scope="module")
+def jpeg_curves() -> list[tuple[np.ndarray, list[tuple[float, float]]]]:
+    """The two bundled photographs with their Pillow JPEG quality sweeps, computed once for every model."""
+    images = load_skimage(("astronaut", "chelsea"))
+    return [(img, [baselines.jpeg(img, q) for q in range(2, 96, 3)]) for img in images.values()]
+
+
 @pytest.mark.parametrize("name", ["pylic-hp-v2-q2", "pylic-hp-v2-q3"])
-def test_beats_jpeg_at_equal_rate_between_025_and_06_bpp(name):
+def test_beats_jpeg_at_equal_rate_between_025_and_06_bpp(name, jpeg_curves):
     """On bundled photographs the default models' PSNR is above JPEG's at the same bpp (log-rate
     interpolation on a Pillow quality sweep), over the 0.25-0.6 bpp range the issue asks about (measured:
     +2.4 to +2.6 dB at ~0.33 bpp, +1.0 to +1.2 dB at ~0.55 bpp)."""
-    images = load_skimage(("astronaut", "chelsea"))
     codec = api.codec_for(name)
     gains = []
-    for img in images.values():
+    for img, jpeg_curve in jpeg_curves:
         data = codec.encode(img)
         rate, quality = bpp(len(data), img), psnr(img, codec.decode(data))
         assert 0.25 < rate < 0.62, (name, rate)
-        jpeg_curve = [baselines.jpeg(img, q) for q in range(2, 96, 3)]
         gains.append(quality - psnr_at(jpeg_curve, rate))
     assert np.mean(gains) > 0.5, (name, gains)
 

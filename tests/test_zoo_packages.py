@@ -4,15 +4,13 @@ import json
 
 import pytest
 
-from pylic.deploy import load, save
-from pylic.deploy.example import tiny_quantized
+from pylic.deploy import load
 from pylic.errors import ModelError
 from pylic.zoo.packages import publish_package, resolve_package, shipped_packages
 
 
-def test_publish_and_find(tmp_path):
-    pkg = tiny_quantized(seed=0)[2]
-    folder = save(pkg, tmp_path / "built")
+def test_publish_and_find(tmp_path, tiny_quant, tiny_package_dir):
+    pkg, folder = tiny_quant[2], tiny_package_dir  # read only: publish_package copies the folder into the zoo
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     recipe = publish_package(folder, "tiny-int8", 0.01, "tiny", {"float_model": "x"}, root=zoo)
