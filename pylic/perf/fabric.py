@@ -46,3 +46,12 @@ def budget(costs: list[GdnCost], pf: Platform) -> dict:
             "bram36_needed_resident_gamma": bram36, "bram36_left": pf.bram36_left,
             "bram36_fits": bram36 <= pf.bram36_left,
             "gamma_bytes_per_patch_if_streamed": sum(c.gamma_bytes for c in costs)}
+
+
+def auto_par(layers: list[Layer], pf: Platform, formats: dict | None = None, widest: int = 64) -> int:
+    """The largest power-of-two PAR (same for every kernel, at least 1) whose kernels all fit the DSPs left."""
+    par = 1
+    while par * 2 <= widest and sum(gdn_cost(l, pf, (formats or {}).get(l.name), par * 2).dsp
+                                    for l in layers) <= pf.dsp_left:
+        par *= 2
+    return par

@@ -34,31 +34,36 @@ def _stage_seconds(stage: Stage, layers: Mapping[str, Layer], dpu_costs: Mapping
 def _side(stages: Sequence[Stage], timed: Sequence[pipeline.Timed], patches: int, pf: Platform) -> dict:
     sim = pipeline.simulate(timed, patches, pf.dpu_cores, pf.ps_cores)
     seq = pipeline.sequential(timed, patches, pf.dpu_cores, pf.ps_cores)
-    no_ps = [pipeline.Timed(t.name, t.unit, 0.0 if t.unit == "ps" else t.seconds) for t in timed]
-    sim_acc = pipeline.simulate(no_ps, patches, pf.dpu_cores, pf.ps_cores)
-    seq_acc = pipeline.sequential(no_ps, patches, pf.dpu_cores, pf.ps_cores)
+    only = {}
+    for scope, keep in (("accelerator_only", ("dpu", "gdn")), ("dpu_only", ("dpu",))):
+        part = [pipeline.Timed(t.name, t.unit, t.seconds if t.unit in keep else 0.0) for t in timed]
+        s_part = pipeline.simulate(part, patches, pf.dpu_cores, pf.ps_cores)
+        only[scope] = {"fps_pipelined": 1 / s_part.makespan_s,
+                       "fps_sequential": 1 / pipeline.sequential(part, patches, pf.dpu_cores, pf.ps_cores),
+                       "bottleneck": s_part.bottleneck}
     return {
         "stages": [{"name": s.name, "unit": s.unit, "ms": 1e3 * t.seconds} for s, t in zip(stages, timed)],
         "per_patch_ms": {k: 1e3 * v for k, v in pipeline.stage_totals(timed).items()},
         "pipelined_s": sim.makespan_s, "sequential_s": seq,
         "fps_pipelined": 1 / sim.makespan_s, "fps_sequential": 1 / seq, "speedup": seq / sim.makespan_s,
-        "bottleneck": sim.bottleneck, "bottleneck_bound_s": sim.bound_s,
-        "accelerator_only": {"fps_pipelined": 1 / sim_acc.makespan_s, "fps_sequential": 1 / seq_acc,
-                             "bottleneck": sim_acc.bottleneck},
+        "bottleneck": sim.bottleneck, "bottleneck_bound_s": sim.bound_s, **only,
         "busy_s": sim.busy_s,
     }
 
 
 def model_frame(transforms: Mapping[str, Sequence[Any]], pf: Platform, height: int = 720, width: int = 1280,
                 overlap: int = 56, patch: int = 256, gdn_formats: Mapping[str, dict] | None = None,
-                gdn_par: int = 1, costs: ps.PsCosts | None = None) -> dict:
-    """Everything `invoke perf` reports for one model on one board and frame size."""
+                gdn_par: int = 0, costs: ps.PsCosts | None = None) -> dict:
+    """Everything `invoke perf` reports for one model on one board and frame size. `gdn_par` 0: the widest PAR
+    (a power of two) at which every GDN/iGDN kernel fits the DSPs the DPU cores leave (`fabric.auto_par`)."""
     costs = costs or ps.default_costs()
     layers = layer_table(transforms, patch)
     by_name = {l.name: l for l in layers}
     dpu_costs = {l.name: dpu.layer_cost(l, pf) for l in layers if l.op in dpu.DPU_LAYER_OPS}
-    gdn_costs = {l.name: fabric.gdn_cost(l, pf, (gdn_formats or {}).get(l.name), gdn_par)
-                 for l in layers if l.op in ("gdn", "igdn")}
+    gdn_layers = [l for l in layers if l.op in ("gdn", "igdn")]
+    if not gdn_par:
+        gdn_par = fabric.auto_par(gdn_layers, pf, gdn_formats)
+    gdn_costs = {l.name: fabric.gdn_cost(l, pf, (gdn_formats or {}).get(l.name), gdn_par) for l in gdn_layers}
     M, z = transforms["g_a"][-1].out_channels, transforms["h_a"][-1].out_channels
     tiles = tiling_cost(height, width, overlap, patch)
     n = tiles["patches"]

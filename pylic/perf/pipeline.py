@@ -30,6 +30,7 @@ class SimResult:
     makespan_s: float
     busy_s: dict[str, float]  # total service time per resource
     servers: dict[str, int]
+    order: str = "wave"
 
     @property
     def bottleneck(self) -> str:
@@ -53,30 +54,48 @@ def _servers(resource: str, lanes: int, ps_cores: int) -> int:
     return {"ps": ps_cores, "dpu": lanes}.get(resource, 1)
 
 
-def simulate(stages: Sequence[Timed], patches: int, lanes: int, ps_cores: int = 4) -> SimResult:
-    """Pipelined execution of `patches` patches through `stages` (in order); returns the makespan.
+ORDERS = ("wave", "patch", "stage")
 
-    Work is issued in software-pipeline waves: wave k holds stage s of patch p for every p + s = k (older patch
-    first), and each stage starts on the earliest-free unit of its kind once its patch's previous stage is done
-    and that unit is free. A fixed issue order, independent of the unit counts, is what makes the schedule
-    monotone: more lanes or PS cores, or shorter stages, can only make every stage start earlier (a greedy
-    event-driven dispatcher can do worse with more units -- Graham's list-scheduling anomalies).
-    """
-    if patches < 1 or lanes < 1 or ps_cores < 1:
-        raise ValueError("patches, lanes and ps_cores must be >= 1")
+
+def _issue_order(order: str, patches: int, n_stages: int) -> list[tuple[int, int]]:
+    """(patch, stage) pairs in issue order; each patch's stages in sequence in every order."""
+    if order == "wave":  # software pipelining: wave k = stage s of patch p for p + s = k, older patch first
+        return [(p, k - p) for k in range(patches + n_stages - 1)
+                for p in range(max(0, k - n_stages + 1), min(patches, k + 1))]
+    if order == "patch":  # one patch through every stage, then the next
+        return [(p, s) for p in range(patches) for s in range(n_stages)]
+    if order == "stage":  # one stage over every patch, then the next (no barrier between stages)
+        return [(p, s) for s in range(n_stages) for p in range(patches)]
+    raise ValueError(f"unknown issue order {order!r}")
+
+
+def _list_schedule(stages: Sequence[Timed], patches: int, lanes: int, ps_cores: int, order: str) -> SimResult:
     units: dict[str, list[float]] = {}  # resource -> heap of the times its servers become free
     busy: dict[str, float] = {}
     ready = [0.0] * patches  # when each patch's previous stage finished (the frame is in memory at t = 0)
-    for wave in range(patches + len(stages) - 1):
-        for p in range(max(0, wave - len(stages) + 1), min(patches, wave + 1)):
-            stage = stages[wave - p]
-            r = _resource(stage, p, lanes)
-            free = units.setdefault(r, [0.0] * _servers(r, lanes, ps_cores))
-            start = max(ready[p], heapq.heappop(free))
-            ready[p] = start + stage.seconds
-            heapq.heappush(free, ready[p])
-            busy[r] = busy.get(r, 0.0) + stage.seconds
-    return SimResult(max(ready), busy, {r: len(v) for r, v in units.items()})
+    for p, s in _issue_order(order, patches, len(stages)):
+        stage = stages[s]
+        r = _resource(stage, p, lanes)
+        free = units.setdefault(r, [0.0] * _servers(r, lanes, ps_cores))
+        start = max(ready[p], heapq.heappop(free))
+        ready[p] = start + stage.seconds
+        heapq.heappush(free, ready[p])
+        busy[r] = busy.get(r, 0.0) + stage.seconds
+    return SimResult(max(ready), busy, {r: len(v) for r, v in units.items()}, order)
+
+
+def simulate(stages: Sequence[Timed], patches: int, lanes: int, ps_cores: int = 4) -> SimResult:
+    """Pipelined execution of `patches` patches through `stages` (in order): the shortest of three issue orders.
+
+    Each order is a fixed list of (patch, stage) work items; an item starts on the earliest-free unit of its kind
+    once its patch's previous stage is done (a list schedule). A fixed issue order, independent of the unit
+    counts, makes each schedule monotone: more lanes or PS cores, or shorter stages, can only make every item
+    start earlier (a greedy event-driven dispatcher can do worse with more units: Graham's anomalies), and the
+    shortest of monotone schedules is monotone too. Orders: `wave` (software pipelining), `patch`, `stage`.
+    """
+    if patches < 1 or lanes < 1 or ps_cores < 1:
+        raise ValueError("patches, lanes and ps_cores must be >= 1")
+    return min((_list_schedule(stages, patches, lanes, ps_cores, o) for o in ORDERS), key=lambda r: r.makespan_s)
 
 
 def sequential(stages: Sequence[Timed], patches: int, lanes: int, ps_cores: int = 4) -> float:
