@@ -26,7 +26,8 @@ def evaluate_folder(models: list[str] | None, data: str, overlap: int, out: str,
     models = models or shipped_curve()
     if not models:
         raise PylicError("no model given and no shipped pylic-hp-v2 model found")
-    return rd_report(images, models, overlap=overlap, tiling_cost=whole, out=out)
+    kodak = Path(data).resolve().name == "kodak" and not size720p and limit is None
+    return rd_report(images, models, overlap=overlap, tiling_cost=whole, out=out, kodak_reference=kodak)
 
 
 def compare_folder(curve_specs: list[str], reference: str | None, data: str, overlap: int, out: str,

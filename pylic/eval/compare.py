@@ -38,7 +38,8 @@ def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], 
         res = evaluate_codec(api.codec_for_ref(ref, overlap), images, check_determinism=True)
         results[ref] = {**summary(res), "deterministic": all(r.deterministic for r in res),
                         "per_image": [r.as_dict() for r in res]}
-        echo(f"{ref}: {results[ref]['bpp']:.4f} bpp, {results[ref]['psnr']:.3f} dB")
+        echo(f"{ref}: {results[ref]['bpp']:.4f} bpp, {results[ref]['psnr']:.3f} dB, "
+             f"MS-SSIM {results[ref]['ms_ssim']:.4f}")
     report: dict = {"images": len(images), "overlap": overlap, "reference": reference, "results": results,
                     "curves": {}}
     ref_points = [(results[r]["bpp"], results[r]["psnr"]) for r in curves[reference]]
@@ -56,5 +57,11 @@ def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], 
                      f"BD-PSNR {bd['bd_psnr_db']:+.3f} dB")
         report["curves"][label] = entry
     if out:
+        from pylic.eval.plots import rd_plot, sibling, write_csv
+
         atomic_write(out, lambda f: f.write(json.dumps(report, indent=2).encode()))
+        write_csv([{"curve": label, "point": r, **results[r]} for label, e in report["curves"].items()
+                   for r in e["refs"]], sibling(out, ".csv"))
+        rd_plot({label: e["points"] for label, e in report["curves"].items()}, {}, sibling(out, ".png"),
+                f"{len(images)} images, overlap {overlap}", kodak_reference=False)
     return report

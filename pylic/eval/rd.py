@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from pylic.codec import Codec
-from pylic.eval.metrics import bpp, psnr
+from pylic.eval.metrics import bpp, ms_ssim, psnr
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.runtime.float_backend import to_uint8
 
@@ -27,6 +27,7 @@ class ImageResult:
     encode_s: float
     decode_s: float
     deterministic: bool = True
+    ms_ssim: float = float("nan")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,7 +52,7 @@ def evaluate_codec(codec: Codec, images: dict[str, np.ndarray], check_determinis
         if out.shape != img.shape:
             raise AssertionError(f"{name}: decoded shape {out.shape} != input {img.shape}")
         results.append(ImageResult(name, img.shape[0], img.shape[1], len(data), bpp(len(data), img),
-                                   psnr(img, out), enc_s, dec_s, same))
+                                   psnr(img, out), enc_s, dec_s, same, ms_ssim(img, out)))
     return results
 
 
@@ -74,6 +75,7 @@ def summary(results: list[ImageResult]) -> dict[str, float]:
         "images": len(results),
         "bpp": float(np.mean([r.bpp for r in results])),
         "psnr": float(np.mean([r.psnr for r in results])),
+        "ms_ssim": float(np.mean([r.ms_ssim for r in results])),
         "encode_s": float(np.mean([r.encode_s for r in results])),
         "decode_s": float(np.mean([r.decode_s for r in results])),
     }

@@ -23,8 +23,11 @@ def psnr_at(points: list[tuple[float, float]], rate: float) -> float:
 
 
 def rd_report(images: dict[str, np.ndarray], models: list[str], overlap: int = 0,
-              tiling_cost: bool = True, out: str | Path | None = None, echo=print) -> dict:
-    """`models`: registry names or checkpoints (float), shipped package names or package folders (emulator)."""
+              tiling_cost: bool = True, out: str | Path | None = None, echo=print,
+              kodak_reference: bool = False) -> dict:
+    """`models`: registry names or checkpoints (float), shipped package names or package folders (emulator).
+    With `out` (JSON) also writes the points as CSV and an RD plot PNG beside it (`kodak_reference`: draw
+    CompressAI's published Kodak points too)."""
     report: dict = {"images": len(images), "models": {}, "anchors": {}}
     curve = []
     for name in models:
@@ -40,7 +43,8 @@ def rd_report(images: dict[str, np.ndarray], models: list[str], overlap: int = 0
             entry["tiling_psnr_delta_db"] = entry["tiled"]["psnr"] - entry["whole"]["psnr"]
         report["models"][name] = entry
         curve.append((entry["tiled"]["bpp"], entry["tiled"]["psnr"]))
-        echo(f"{name}: {entry['tiled']['bpp']:.4f} bpp, {entry['tiled']['psnr']:.2f} dB"
+        echo(f"{name}: {entry['tiled']['bpp']:.4f} bpp, {entry['tiled']['psnr']:.2f} dB, "
+             f"MS-SSIM {entry['tiled']['ms_ssim']:.4f}"
              + (f" (whole image {entry['whole']['bpp']:.4f} bpp, {entry['whole']['psnr']:.2f} dB; tiling "
                 f"{entry['tiling_bpp_overhead_percent']:+.2f}% bpp, {entry['tiling_psnr_delta_db']:+.3f} dB)"
                 if "whole" in entry else ""))
@@ -59,4 +63,24 @@ def rd_report(images: dict[str, np.ndarray], models: list[str], overlap: int = 0
                  + ", ".join(f"{k} bpp {v:+.2f} dB" for k, v in report["anchors"][anchor]["psnr_gain_at_bpp"].items()))
     if out:
         atomic_write(out, lambda f: f.write(json.dumps(report, indent=2).encode()))
+        _write_views(report, out, kodak_reference, echo)
     return report
+
+
+def _write_views(report: dict, out: str | Path, kodak_reference: bool, echo) -> None:
+    """CSV of every point and the RD plot, beside the JSON report."""
+    from pylic.eval.plots import rd_plot, sibling, write_csv
+
+    rows = [{"curve": "pylic tiled", "point": name, **e["tiled"]} for name, e in report["models"].items()]
+    rows += [{"curve": "pylic whole image", "point": name, **e["whole"], "images": report["images"]}
+             for name, e in report["models"].items() if "whole" in e]
+    rows += [{"curve": a, "point": i, "bpp": r, "psnr": d, "images": report["images"]}
+             for a, v in report["anchors"].items() for i, (r, d) in enumerate(v["points"])]
+    curves = {"pylic (tiled, as the board codes)": report["curve"]}
+    whole = [(e["whole"]["bpp"], e["whole"]["psnr"]) for e in report["models"].values() if "whole" in e]
+    if whole:
+        curves["pylic (whole image)"] = whole
+    anchors = {{"jpeg": "JPEG", "jpeg2000": "JPEG 2000"}[a]: v["points"] for a, v in report["anchors"].items()}
+    csv_path, png = write_csv(rows, sibling(out, ".csv")), sibling(out, ".png")
+    rd_plot(curves, anchors, png, f"{report['images']} images", kodak_reference)
+    echo(f"wrote {out}, {csv_path}, {png}")
