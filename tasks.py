@@ -285,14 +285,15 @@ def export(c, quantized="runs/quant", dest="packages", patch=256, publish="", fl
             "package": "deploy package: shipped name or folder (default: PTQ of the model, built here)",
             "synthetic": "use the seeded stand-in model (no trained weights needed; timing does not depend on them)",
             "repeats": "timed repetitions (best of)", "overlap": "patch overlap in pixels",
-            "height": "frame height", "width": "frame width"})
+            "height": "frame height", "width": "frame width",
+            "csim_root": "also time the C simulation of every kernel under this folder (invoke gen-hls output)"})
 def bench(c, out="out/bench_emulator.json", model=None, checkpoint=None, package=None, synthetic=False,
-          repeats=2, overlap=0, height=720, width=1280):
+          repeats=2, overlap=0, height=720, width=1280, csim_root=None):
     """Time the bit-exact emulator against the float model on one 1280x720 frame (same run, best of N)."""
     from pylic.bench import bench_emulator
 
     _run(bench_emulator, out, model=model, checkpoint=checkpoint, package=package, synthetic=synthetic,
-         height=height, width=width, overlap=overlap, repeats=repeats)
+         height=height, width=width, overlap=overlap, repeats=repeats, csim_root=csim_root)
 
 
 QUANT_TASKS: list = [quantize, export, bench]

@@ -33,7 +33,7 @@ def bench_frame(height: int = 720, width: int = 1280) -> tuple[str, np.ndarray]:
 def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | None = None,
                    checkpoint: str | None = None, package: str | Path | None = None, synthetic: bool = False,
                    N: int = 64, M: int = 128, height: int = 720, width: int = 1280, overlap: int = 0,
-                   repeats: int = 2, echo=print) -> dict:
+                   repeats: int = 2, csim_root: str | Path | None = None, echo=print) -> dict:
     """Time Codec encode + decode of one frame with the float model and with the emulator of its deploy package.
 
     The package is `package` if given, else built here by PTQ on the frame's own patches. `synthetic` uses the
@@ -88,6 +88,9 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
         "ratio": {s: times["emulator"][s] / times["float"][s] for s in ("encode", "decode", "total")},
     }
     backends["emulator"].close()
+    from pylic.perf.measure import perf_inputs  # the performance model's measured inputs (pylic.perf.ps)
+
+    report["perf_inputs"] = perf_inputs(frame, float_model, source, csim_root, repeats)
     write_text(json.dumps(report, indent=1), out)
     echo(f"{frame_name}: float {times['float']['total']:.2f} s, emulator {times['emulator']['total']:.2f} s "
          f"(ratio {report['ratio']['total']:.2f}; encode {report['ratio']['encode']:.2f}, "

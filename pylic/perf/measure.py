@@ -19,16 +19,19 @@ def _best(fn, repeats: int) -> float:
     return best
 
 
-def entropy_seconds_per_symbol(frame: np.ndarray, model: str | None = None, repeats: int = 3) -> dict:
-    """Time z and y coding (encode and decode) of every patch of `frame` with the float model's latents, through
+def entropy_seconds_per_symbol(frame: np.ndarray, model=None, name: str = "", repeats: int = 3) -> dict:
+    """Time z and y coding (encode and decode) of every patch of `frame` with a float model's latents (a
+    `ScaleHyperprior`, or a registry name; default: the registry's default model), through
     `pylic.codec.entropy.LatentCoder` exactly as the codec calls it; per symbol = time / coded values."""
     from pylic.codec.entropy import LatentCoder
     from pylic.codec.tiling import TileGrid, extract
     from pylic.models.registry import DEFAULT_MODEL, load_model
     from pylic.runtime.float_backend import TorchBackend
 
-    name = model or DEFAULT_MODEL
-    backend = TorchBackend(load_model(name), name)
+    if model is None or isinstance(model, str):
+        name = model or DEFAULT_MODEL
+        model = load_model(name)
+    backend = TorchBackend(model, name)
     patches = extract(frame, TileGrid(frame.shape[0], frame.shape[1]))
     y = backend.analysis(patches)
     z = backend.hyper_analysis(y)
@@ -71,4 +74,20 @@ def csim_seconds_per_kernel(root: str | Path) -> dict[str, float]:
         t0 = time.perf_counter()
         res = csim.run(folder, info)
         out[info.top] = {"seconds": time.perf_counter() - t0, "vectors": res.vectors, "passed": res.passed}
+    return out
+
+
+def perf_inputs(frame: np.ndarray, model=None, name: str = "", csim_root: str | Path | None = None,
+                repeats: int = 2) -> dict:
+    """The performance model's measured inputs in one run (`invoke bench`): entropy coding per symbol, PS
+    element-wise time per value, csim per kernel (when `csim_root` holds generated kernels), with the ratios the
+    model uses (decode/encode per symbol, y symbol time / element-wise value time)."""
+    coding = entropy_seconds_per_symbol(frame, model, name, repeats)
+    per_value = elementwise_seconds_per_value()
+    sym = coding["s_per_symbol"]
+    out = {"entropy": coding, "s_per_value": per_value,
+           "ratios": {"y_decode_over_encode": sym["y_decode"] / sym["y_encode"],
+                      "y_encode_symbol_over_value": sym["y_encode"] / per_value}}
+    if csim_root is not None:
+        out["csim"] = csim_seconds_per_kernel(csim_root)
     return out
