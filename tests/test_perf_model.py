@@ -117,3 +117,19 @@ def test_bottleneck_named():
     sim = pipeline.simulate(stages(("dpu", 0.001), ("gdn", 0.010), ("ps", 0.004)), 30, 3)
     assert sim.bottleneck == "gdn:s1"
     assert sim.makespan_s == pytest.approx(30 * 0.010 + 0.001 + 0.004)
+
+
+def test_dpu_cycles_beside_macs_in_the_complexity_report():
+    from pylic.models.complexity import count_dpu_cycles
+    from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
+    from pylic.perf.layers import ops_from_config
+
+    model = ScaleHyperprior(HyperpriorConfig.uniform(16, 32))
+    cycles = count_dpu_cycles(model, 256, 512)
+    per_patch = {}
+    for l in layer_table(ops_from_config(model.cfg), 256):
+        if l.op in dpu.DPU_LAYER_OPS:
+            per_patch[l.transform] = per_patch.get(l.transform, 0) + dpu.cycles(l, ZCU102)
+    assert cycles == {t: 2 * c for t, c in per_patch.items()}  # two patches
+    # g_a.0 (3 -> 16, 256 -> 128): 128*128*16*(2*25*16+1)/4096 cycles per patch
+    assert dpu.cycles(layer_table(ops_from_config(model.cfg), 256)[0], ZCU102) == 128 * 128 * 16 * 801 // 4096

@@ -40,3 +40,14 @@ def count_macs(model: nn.Module, height: int, width: int) -> dict[str, int]:
 
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def count_dpu_cycles(model: nn.Module, height: int, width: int, board: str = "zcu102", overlap: int = 0
+                     ) -> dict[str, int]:
+    """DPU cycles (one B4096 core) per transform for one 3xHxW image coded in 256x256 patches, from the model's
+    widths by the compiler's `workload_on_arch` rule (`pylic.perf`): the hardware cost beside `count_macs`."""
+    from pylic.perf.layers import ops_from_config
+    from pylic.perf.model import dpu_cycles_per_frame
+    from pylic.perf.platform import platform_for
+
+    return dpu_cycles_per_frame(ops_from_config(model.cfg), height, width, platform_for(board), overlap)

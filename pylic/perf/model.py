@@ -85,3 +85,15 @@ def model_frame(transforms: Mapping[str, Sequence[Any]], pf: Platform, height: i
     out["gdn_budget"] = fabric.budget(list(gdn_costs.values()), pf)
     out["eq8_bytes_per_patch"] = dpu.eq8_bits(layers) // 8
     return out
+
+
+def dpu_cycles_per_frame(transforms: Mapping[str, Sequence[Any]], height: int, width: int, pf: Platform,
+                         overlap: int = 0, patch: int = 256) -> dict[str, int]:
+    """DPU cycles (one core) per transform to code one HxW frame as the board does: tiled into patches, each
+    costed by the `workload_on_arch` rule. The number to report next to MACs (issue 13)."""
+    n = tiling_cost(height, width, overlap, patch)["patches"]
+    out: dict[str, int] = {}
+    for l in layer_table(transforms, patch):
+        if l.op in dpu.DPU_LAYER_OPS:
+            out[l.transform] = out.get(l.transform, 0) + n * dpu.cycles(l, pf)
+    return out

@@ -9,7 +9,7 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from pylic.models.complexity import count_params
+from pylic.models.complexity import count_dpu_cycles, count_params
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.prune.channels import keep_count, lowest_norm_channels, remove_channels
 from pylic.prune.evaluate import heldout_loss, rd_metrics
@@ -49,8 +49,9 @@ def widths(model: ScaleHyperprior, sites: tuple[PruneSite, ...]) -> dict[str, in
 
 
 def complexity(model: ScaleHyperprior, hw: tuple[int, int]) -> dict:
-    macs = model.macs(*hw)
-    return {"params": count_params(model), "macs": {**macs, "total": sum(macs.values())}}
+    macs, cycles = model.macs(*hw), count_dpu_cycles(model, *hw)
+    return {"params": count_params(model), "macs": {**macs, "total": sum(macs.values())},
+            "dpu_cycles": {**cycles, "total": sum(cycles.values())}}
 
 
 def prune_once(model: ScaleHyperprior, original: dict[str, int], ratio: float, iteration: int,
