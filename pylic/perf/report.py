@@ -120,7 +120,8 @@ def format_summary(r: dict) -> str:
                      + ", ".join(f"{k} {v:.2f} ms" for k, v in s["per_patch_ms"].items()))
     b = r["gdn_budget"]
     lines.append(f"GDN kernels (PAR {r['gdn_par']}): {b['dsp_needed']} DSP of {b['dsp_left']} left "
-                 f"({'fits' if b['dsp_fits'] else 'DOES NOT FIT'}); resident gamma {b['bram36_needed_resident_gamma']:.0f}"
+                 f"({'fits' if b['dsp_fits'] else 'DOES NOT FIT'}); resident gamma "
+                 f"{b['bram36_needed_resident_gamma']:.0f}"
                  f" BRAM36 of {b['bram36_left']:.0f} ({'fits' if b['bram36_fits'] else 'does not fit: stream it'})")
     return "\n".join(lines)
 
