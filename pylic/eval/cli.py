@@ -27,7 +27,8 @@ def evaluate_folder(models: list[str] | None, data: str, overlap: int, out: str,
     if not models:
         raise PylicError("no model given and no shipped pylic-hp-v2 model found")
     kodak = Path(data).resolve().name == "kodak" and not size720p and limit is None
-    return rd_report(images, models, overlap=overlap, tiling_cost=whole, out=out, kodak_reference=kodak)
+    title = Path(data).resolve().name + (" tiled to 1280x720" if size720p else "")
+    return rd_report(images, models, overlap=overlap, tiling_cost=whole, out=out, kodak_reference=kodak, title=title)
 
 
 def compare_folder(curve_specs: list[str], reference: str | None, data: str, overlap: int, out: str,

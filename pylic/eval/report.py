@@ -24,7 +24,7 @@ def psnr_at(points: list[tuple[float, float]], rate: float) -> float:
 
 def rd_report(images: dict[str, np.ndarray], models: list[str], overlap: int = 0,
               tiling_cost: bool = True, out: str | Path | None = None, echo=print,
-              kodak_reference: bool = False) -> dict:
+              kodak_reference: bool = False, title: str = "") -> dict:
     """`models`: registry names or checkpoints (float), shipped package names or package folders (emulator).
     With `out` (JSON) also writes the points as CSV and an RD plot PNG beside it (`kodak_reference`: draw
     CompressAI's published Kodak points too)."""
@@ -63,11 +63,12 @@ def rd_report(images: dict[str, np.ndarray], models: list[str], overlap: int = 0
                  + ", ".join(f"{k} bpp {v:+.2f} dB" for k, v in report["anchors"][anchor]["psnr_gain_at_bpp"].items()))
     if out:
         atomic_write(out, lambda f: f.write(json.dumps(report, indent=2).encode()))
-        _write_views(report, out, kodak_reference, echo)
+        _write_views(report, out, kodak_reference, f"{title or 'images'}: {len(images)}, patch overlap {overlap}",
+                     echo)
     return report
 
 
-def _write_views(report: dict, out: str | Path, kodak_reference: bool, echo) -> None:
+def _write_views(report: dict, out: str | Path, kodak_reference: bool, title: str, echo) -> None:
     """CSV of every point and the RD plot, beside the JSON report."""
     from pylic.eval.plots import rd_plot, sibling, write_csv
 
@@ -82,5 +83,5 @@ def _write_views(report: dict, out: str | Path, kodak_reference: bool, echo) -> 
         curves["pylic (whole image)"] = whole
     anchors = {{"jpeg": "JPEG", "jpeg2000": "JPEG 2000"}[a]: v["points"] for a, v in report["anchors"].items()}
     csv_path, png = write_csv(rows, sibling(out, ".csv")), sibling(out, ".png")
-    rd_plot(curves, anchors, png, f"{report['images']} images", kodak_reference)
+    rd_plot(curves, anchors, png, title, kodak_reference)
     echo(f"wrote {out}, {csv_path}, {png}")
