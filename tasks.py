@@ -373,29 +373,32 @@ HLS_TASKS: list = [gen_hls, csim, synth, cosim, gdn_error_table]
 
 _PERF_HELP = {"board": "board (zcu102, kv260)", "size": "frame WIDTHxHEIGHT", "overlap": "patch overlap in pixels",
               "gdn_par": "GDN kernel output channels per cycle (0: widest that fits the DSPs left)",
-              "a53_factor": "host time -> Cortex-A53 time factor for PS work (an assumption; see pylic/perf/ps.py)"}
+              "a53_factor": "host time -> Cortex-A53 time factor for PS work (an assumption; see pylic/perf/ps.py)",
+              "layer_overhead": "fixed DPU cycles added per conv layer (default 0: no measured value)"}
 
 
 @task(help={"package": "deploy package (shipped name or folder)", "model": "registry model name",
             "spec": "N=..,M=..[,prune=..][,hyper=..] or Teacher-192 / Student-160 / Student-128",
             "out": "folder for perf.json, layers.png, fps_vs_n.png", **_PERF_HELP})
 def perf(c, package=None, model=None, spec=None, board="zcu102", size="1280x720", overlap=56, gdn_par=0,
-         a53_factor=8.0, out="out/perf"):
+         a53_factor=8.0, out="out/perf", layer_overhead=0):
     """Model DPU cycles, GDN kernels, PS coding and the 3-lane pipeline for one model: FPS and bottleneck."""
     from pylic.perf.report import perf_report
 
-    _run(perf_report, package, model, spec, board, size, overlap, gdn_par, a53_factor, out)
+    _run(perf_report, package, model, spec, board, size, overlap, gdn_par, a53_factor, out,
+         layer_overhead=layer_overhead)
 
 
 @task(help={"fps": "target encode FPS", "m": "latent width M", "hyper": "hyper-transform width",
             "prune": "filter pruning ratio of the hidden layers", "step": "N is a multiple of this",
             "out": "JSON report path", **_PERF_HELP})
 def plan(c, fps=40.0, board="zcu102", m=320, hyper=192, prune=0.0, step=16, size="1280x720", overlap=56,
-         gdn_par=0, a53_factor=8.0, out="out/plan.json"):
+         gdn_par=0, a53_factor=8.0, out="out/plan.json", layer_overhead=0):
     """Which hidden widths N meet an FPS target on a board (end to end, DPU+GDN, DPU only), with the margin."""
     from pylic.perf.report import plan as run_plan
 
-    _run(run_plan, float(fps), board, m, hyper, prune, step, size, overlap, gdn_par, a53_factor, out)
+    _run(run_plan, float(fps), board, m, hyper, prune, step, size, overlap, gdn_par, a53_factor, out,
+         layer_overhead=layer_overhead)
 
 
 @task(help={"out": "Markdown file", "board": "board", "overlap": "patch overlap of the 720p protocol"})

@@ -77,3 +77,9 @@ def test_bad_inputs():
         platform_for("zcu999")
     with pytest.raises(PylicError):
         perf_report(model="x", spec="N=1,M=1", echo=lambda s: None)
+
+
+def test_layer_overhead_slows_the_dpu(tmp_path):
+    base = plan(40, step=64, out=None, echo=lambda s: None)["rows"]
+    slow = plan(40, step=64, out=None, layer_overhead=100_000, echo=lambda s: None)["rows"]
+    assert all(s["encode_fps_dpu"] < b["encode_fps_dpu"] for s, b in zip(slow, base))

@@ -83,10 +83,10 @@ def _charts(report: dict, sweep: list[dict], out: Path) -> list[str]:
 def perf_report(package: str | None = None, model: str | None = None, spec: str | None = None,
                 board: str = "zcu102", size: str = "1280x720", overlap: int = 56, gdn_par: int = 0,
                 a53_factor: float = ps.A53_FACTOR, out: str | Path = "out/perf", charts: bool = True,
-                echo=print) -> dict:
+                layer_overhead: int = 0, echo=print) -> dict:
     """Model one package / registry model / spec; write `perf.json` (+ `layers.png`, `fps_vs_n.png`) to `out`."""
     label, ops, formats = load_ops(package, model, spec)
-    pf = platform_for(board)
+    pf = platform_for(board).with_(layer_overhead_cycles=layer_overhead)
     height, width = parse_size(size)
     costs = ps.default_costs(a53_factor)
     report = {"model": label, **model_frame(ops, pf, height, width, overlap, gdn_formats=formats, gdn_par=gdn_par,
@@ -128,11 +128,11 @@ def format_summary(r: dict) -> str:
 
 def plan(fps: float, board: str = "zcu102", M: int = 320, hyper: int = 192, prune: float = 0.0, step: int = 16,
          size: str = "1280x720", overlap: int = 56, gdn_par: int = 0, a53_factor: float = ps.A53_FACTOR,
-         out: str | Path | None = "out/plan.json", echo=print) -> dict:
+         out: str | Path | None = "out/plan.json", layer_overhead: int = 0, echo=print) -> dict:
     """Widths N (multiples of `step`) whose modelled encode FPS meets `fps`, end to end and accelerator only."""
     if fps <= 0 or step < 1:
         raise PylicError("fps and step must be positive")
-    pf = platform_for(board)
+    pf = platform_for(board).with_(layer_overhead_cycles=layer_overhead)
     height, width = parse_size(size)
     rows = fps_vs_width(M, hyper, pf, height, width, overlap, prune, range(step, 257, step), gdn_par,
                         ps.default_costs(a53_factor))
