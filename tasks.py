@@ -379,14 +379,15 @@ _PERF_HELP = {"board": "board (zcu102, kv260)", "size": "frame WIDTHxHEIGHT", "o
 
 @task(help={"package": "deploy package (shipped name or folder)", "model": "registry model name",
             "spec": "N=..,M=..[,prune=..][,hyper=..] or Teacher-192 / Student-160 / Student-128",
-            "out": "folder for perf.json, layers.png, fps_vs_n.png", **_PERF_HELP})
+            "out": "folder for perf.json, layers.png, fps_vs_n.png",
+            "bench": "`invoke bench` JSON whose measured host coding times replace the defaults", **_PERF_HELP})
 def perf(c, package=None, model=None, spec=None, board="zcu102", size="1280x720", overlap=56, gdn_par=0,
-         a53_factor=8.0, out="out/perf", layer_overhead=0):
+         a53_factor=8.0, out="out/perf", layer_overhead=0, bench=None):
     """Model DPU cycles, GDN kernels, PS coding and the 3-lane pipeline for one model: FPS and bottleneck."""
     from pylic.perf.report import perf_report
 
     _run(perf_report, package, model, spec, board, size, overlap, gdn_par, a53_factor, out,
-         layer_overhead=layer_overhead)
+         layer_overhead=layer_overhead, bench=bench)
 
 
 @task(help={"fps": "target encode FPS", "m": "latent width M", "hyper": "hyper-transform width",

@@ -83,3 +83,17 @@ def test_layer_overhead_slows_the_dpu(tmp_path):
     base = plan(40, step=64, out=None, echo=lambda s: None)["rows"]
     slow = plan(40, step=64, out=None, layer_overhead=100_000, echo=lambda s: None)["rows"]
     assert all(s["encode_fps_dpu"] < b["encode_fps_dpu"] for s, b in zip(slow, base))
+
+
+def test_ps_costs_from_a_bench_report(tmp_path):
+    from pylic.perf.ps import costs_from_bench, ps_stage_seconds
+
+    sym = {"y_encode": 1e-6, "y_decode": 2e-6, "z_encode": 1e-6, "z_decode": 1e-6}
+    (tmp_path / "b.json").write_text(json.dumps({"perf_inputs": {"entropy": {"s_per_symbol": sym},
+                                                                 "s_per_value": 0.0}}))
+    costs = costs_from_bench(str(tmp_path / "b.json"), a53_factor=2.0)
+    # y_encode of one 256^2 patch with M = 128: 128 x 16 x 16 symbols x 1 us x 2
+    assert ps_stage_seconds("y_encode", 256, 128, 64, costs) == pytest.approx(128 * 256 * 1e-6 * 2)
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(PylicError):
+        costs_from_bench(str(tmp_path / "bad.json"))

@@ -37,6 +37,19 @@ def default_costs(a53_factor: float = A53_FACTOR, s_per_symbol: dict | None = No
     return PsCosts(dict(s_per_symbol or HOST_S_PER_SYMBOL), HOST_S_PER_VALUE, a53_factor)
 
 
+def costs_from_bench(path: str, a53_factor: float = A53_FACTOR) -> PsCosts:
+    """The host numbers of an `invoke bench` JSON report (its `perf_inputs`) instead of the defaults above."""
+    import json
+
+    from pylic.errors import PylicError
+
+    try:
+        inputs = json.loads(open(path, encoding="utf-8").read())["perf_inputs"]
+        return PsCosts(dict(inputs["entropy"]["s_per_symbol"]), float(inputs["s_per_value"]), a53_factor)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PylicError(f"{path}: not an `invoke bench` report with perf_inputs ({exc})") from None
+
+
 def ps_stage_seconds(stage: str, patch: int, M: int, z_channels: int, costs: PsCosts) -> float:
     """A53 seconds of one PS stage (`pylic.ps.stages` names) for one patch."""
     y_values, z_values, px = M * (patch // 16) ** 2, z_channels * (patch // 64) ** 2, 3 * patch * patch

@@ -83,12 +83,12 @@ def _charts(report: dict, sweep: list[dict], out: Path) -> list[str]:
 def perf_report(package: str | None = None, model: str | None = None, spec: str | None = None,
                 board: str = "zcu102", size: str = "1280x720", overlap: int = 56, gdn_par: int = 0,
                 a53_factor: float = ps.A53_FACTOR, out: str | Path = "out/perf", charts: bool = True,
-                layer_overhead: int = 0, echo=print) -> dict:
+                layer_overhead: int = 0, bench: str | None = None, echo=print) -> dict:
     """Model one package / registry model / spec; write `perf.json` (+ `layers.png`, `fps_vs_n.png`) to `out`."""
     label, ops, formats = load_ops(package, model, spec)
     pf = platform_for(board).with_(layer_overhead_cycles=layer_overhead)
     height, width = parse_size(size)
-    costs = ps.default_costs(a53_factor)
+    costs = ps.costs_from_bench(bench, a53_factor) if bench else ps.default_costs(a53_factor)
     report = {"model": label, **model_frame(ops, pf, height, width, overlap, gdn_formats=formats, gdn_par=gdn_par,
                                             costs=costs)}
     report["M"], report["hyper"] = ops["g_a"][-1].out_channels, ops["h_a"][-1].out_channels
