@@ -194,3 +194,26 @@ def test_interpreter_equals_emulator_on_kodak(emu, graphs) -> None:
             x_q, y_q = io[seg.name]
             (y,) = _interpret(graphs[seg.name], x_q, seg.in_fix).values()
             assert np.array_equal(np.ldexp(y, seg.out_fix), y_q.astype(np.float64)), seg.name
+
+
+def test_generated_module_matches_the_schema(tmp_path) -> None:
+    """The committed `_pb2.py` describes exactly the committed schema (and that schema is Vitis AI's)."""
+    protoc = pytest.importorskip("grpc_tools.protoc", reason="grpcio-tools (dev extra) regenerates the module")
+    from google.protobuf import descriptor_pb2
+
+    from pylic.xmodel import graph_proto_v2_pb2
+
+    here = ROOT / "pylic/xmodel"
+    assert protoc.main(["protoc", f"-I{here}", f"--descriptor_set_out={tmp_path / 'd.pb'}",
+                        str(here / "graph_proto_v2.proto")]) == 0
+    fresh = descriptor_pb2.FileDescriptorSet.FromString((tmp_path / "d.pb").read_bytes()).file[0]
+    messages = list(fresh.message_type)
+    while messages:  # protoc adds json_name to a descriptor set, not to generated code
+        m = messages.pop()
+        messages += m.nested_type
+        for f in m.field:
+            f.ClearField("json_name")
+    assert fresh == descriptor_pb2.FileDescriptorProto.FromString(graph_proto_v2_pb2.DESCRIPTOR.serialized_pb)
+    shared = FIXTURE.parent / "graph_proto_v2.proto"
+    if shared.is_file():
+        assert shared.read_text() == (here / "graph_proto_v2.proto").read_text()

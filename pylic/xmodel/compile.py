@@ -24,7 +24,7 @@ from pylic.deploy.manifest import OpSpec
 from pylic.deploy.store import DeployPackage, load
 from pylic.errors import ToolError
 from pylic.hls.tools import ToolRun, run_tool
-from pylic.imageio import write_text
+from pylic.imageio import write_bytes, write_text
 from pylic.ps.stages import Stage
 from pylic.xmodel.compiled import check_compiled
 from pylic.xmodel.proto import XmodelError, read_xmodel, write_xmodel
@@ -114,7 +114,7 @@ def compile_segments(out_dir: str | Path, arch_json: str | Path, dry_run: bool =
     _, segs = read_segments(out)
     read_arch(arch_json)
     if Path(arch_json).resolve() != (out / ARCH).resolve():
-        shutil.copyfile(arch_json, out / ARCH)
+        write_bytes(Path(arch_json).read_bytes(), out / ARCH)
     script = out / DOCKER_SCRIPT
     write_text(_docker_script(segs), script)
     script.chmod(0o755)
