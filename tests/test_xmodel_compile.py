@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -36,8 +37,8 @@ def standin(tmp_path, monkeypatch) -> Path:
     bindir, log = tmp_path / "bin", tmp_path / "calls.jsonl"
     bindir.mkdir()
     tool = bindir / "vai_c_xir"
-    tool.write_text(f"#!{sys.executable}\nimport sys\nsys.path[:0] = [{str(ROOT)!r}]\n"
-                    f"from tests.xmodel_standin import main\nmain({str(log)!r})\n")
+    tool.write_text(f"#!/bin/sh\nexport PYTHONPATH={shlex.quote(str(ROOT))}${{PYTHONPATH:+:$PYTHONPATH}}\n"
+                    f"exec {shlex.quote(sys.executable)} -m tests.xmodel_standin {shlex.quote(str(log))} \"$@\"\n")
     tool.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     return log
