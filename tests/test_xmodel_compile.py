@@ -99,6 +99,9 @@ def test_docker_script_then_check_only(tmp_path, arch, standin, monkeypatch) -> 
     assert len(rec["segments"]) == 10 and all(s["workload_on_arch"] > 0 for s in rec["segments"])
     with pytest.raises(XmodelError, match="another package"):
         xc.compile_xmodels("pylic-student-q1-int8", arch, out, check_only=True)
+    xc.write_xgraphs(PACKAGE, out)  # quantized graphs newer than what was compiled from them
+    with pytest.raises(XmodelError, match="older than"):
+        xc.check_compiled_dir(out)
 
 
 @pytest.mark.parametrize("mode, error, match", [
@@ -111,6 +114,14 @@ def test_bad_compiles_are_caught(tmp_path, arch, standin, monkeypatch, mode, err
     with pytest.raises(error, match=match):
         xc.compile_xmodels(PACKAGE, arch, tmp_path / "xm")
     assert not (tmp_path / "xm" / "xmodels.json").exists()
+
+
+def test_stale_output_does_not_pass_for_a_new_one(tmp_path, arch, standin, monkeypatch) -> None:
+    out = tmp_path / "xm"
+    xc.compile_xmodels(PACKAGE, arch, out)
+    monkeypatch.setenv("STANDIN_MODE", "noop")
+    with pytest.raises(ToolError, match="did not produce g_a_dpu0.xmodel"):
+        xc.compile_xmodels(PACKAGE, arch, out)
 
 
 def test_bad_arch_is_refused(tmp_path) -> None:

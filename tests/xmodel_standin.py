@@ -1,7 +1,8 @@
 """A recording stand-in for `vai_c_xir` (tests only; never a real compile): it logs its arguments, then writes
 a plausible compiled xmodel with pylic's own writer: `*-fix` ops, a USER input subgraph and one DPU subgraph,
 tensor `fix_point`s taken from the quantized graph, and workloads from XMODEL_DPU.md §4's formulas.
-`STANDIN_MODE` = "split" (two DPU subgraphs), "badfix" (output fix position + 1) or "fail" (exit code 3)."""
+`STANDIN_MODE` = "split" (two DPU subgraphs), "badfix" (output fix position + 1), "fail" (exit code 3) or
+"noop" (exit 0, writes nothing)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def main(log: str) -> None:
     if mode == "fail":
         print("stand-in vai_c_xir: failing as asked", file=sys.stderr)
         sys.exit(3)
+    if mode == "noop":
+        return
     p = argparse.ArgumentParser()
     for flag in ("-x", "-a", "-o", "-n"):
         p.add_argument(flag, required=True)

@@ -123,6 +123,8 @@ def compile_segments(out_dir: str | Path, arch_json: str | Path, dry_run: bool =
                         "results with `invoke compile-xmodel ... --check-only`")
     runs = []
     for seg in tqdm(segs, desc="vai_c_xir", unit="segment", disable=dry_run):
+        if not dry_run:  # a stale result must not satisfy the expected-output check
+            (out / COMPILED / seg.graph_name / f"{seg.graph_name}.xmodel").unlink(missing_ok=True)
         runs.append(run_tool(_compile_args(seg), out / COMPILED / seg.graph_name, step="vai_c_xir",
                              expected_outputs=(f"{seg.graph_name}.xmodel",), dry_run=dry_run))
     return runs
@@ -138,11 +140,14 @@ def check_compiled_dir(out_dir: str | Path, arch_json: str | Path | None = None)
               "segments": []}
     for seg in segs:
         path = out / COMPILED / seg.graph_name / f"{seg.graph_name}.xmodel"
+        quantized = out / QUANTIZED / f"{seg.graph_name}.xmodel"
         if not path.is_file():
             raise XmodelError(f"{seg.name}: no compiled xmodel at {path}")
+        if quantized.stat().st_mtime > path.stat().st_mtime:
+            raise XmodelError(f"{seg.name}: {path} is older than {quantized}; compile it again")
         entry = check_compiled(read_xmodel(path), seg)
         entry.update(xmodel=str(path.relative_to(out)), sha256=_sha256(path),
-                     quantized_sha256=_sha256(out / QUANTIZED / f"{seg.graph_name}.xmodel"))
+                     quantized_sha256=_sha256(quantized))
         record["segments"].append(entry)
     write_text(json.dumps(record, indent=1) + "\n", out / RECORD)
     return record
