@@ -155,6 +155,21 @@ def test_interpreter_equals_emulator_on_photo_patches(emu, graphs, patches) -> N
         assert len(np.unique(y_q)) > 10, seg.name  # a real signal, not a saturated or constant map
 
 
+def test_interpreter_equals_emulator_on_extreme_int8_inputs(emu, graphs) -> None:
+    """Random inputs drawn from {-128, -127, -1, 0, 1, 126, 127} drive accumulators to their extremes and
+    outputs into saturation; still bit for bit."""
+    rng = np.random.default_rng(0)
+    saturated = []
+    for seg in plan_segments(emu.package.manifest):
+        x_q = rng.choice(np.array([-128, -127, -1, 0, 1, 126, 127], np.int8), size=(1, *seg.in_shape))
+        y_q = golden.emulate_segment(emu, seg, x_q)
+        (y,) = _interpret(graphs[seg.name], x_q, seg.in_fix).values()
+        assert np.array_equal(np.ldexp(y, seg.out_fix), y_q.astype(np.float64)), seg.name
+        if {-128, 127} & set(np.unique(y_q).tolist()):
+            saturated.append(seg.name)
+    assert len(saturated) >= 8, saturated  # all but g_a.dpu3 and h_a.dpu0 (seed 0)
+
+
 def test_interpreter_catches_layout_and_position_errors(emu, graphs, patches) -> None:
     """A spatially flipped deconv kernel or a fix position off by one no longer matches the emulator."""
     seg = next(s for s in plan_segments(emu.package.manifest) if s.name == "g_s.dpu3")

@@ -34,6 +34,21 @@ def _trace(emu: EmulatorBackend, t: str, x: torch.Tensor) -> dict[str, torch.Ten
     return seen
 
 
+def emulate_segment(emu: EmulatorBackend, seg: Segment, x_q: np.ndarray) -> np.ndarray:
+    """The emulator's own steps for one segment on any int8 NHWC input (e.g. random or extreme values)."""
+    ops = emu.package.manifest.transforms[seg.stage.transform]
+    starts, i = {}, 0
+    for step in emu.programs[seg.stage.transform]:
+        starts[ops[i].name] = step
+        i += 2 if ops[i].op in ("conv", "deconv") and i + 1 < len(ops) and ops[i + 1].op == "relu" else 1
+    x = torch.from_numpy(np.ascontiguousarray(np.asarray(x_q).transpose(0, 3, 1, 2), dtype=np.float32))
+    with exact_kernels(), torch.no_grad():
+        for op in seg.ops:
+            if op.name in starts:
+                x = starts[op.name](x)
+    return np.ascontiguousarray(x.numpy().transpose(0, 2, 3, 1)).astype(np.int8)
+
+
 def pixels_to_int8(emu: EmulatorBackend, patches: np.ndarray) -> torch.Tensor:
     """uint8 NCHW pixels -> the int8 values (as float32) the first DPU segment reads (the package's PixelSpec)."""
     p = emu.package.manifest.pixels
