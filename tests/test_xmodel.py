@@ -14,7 +14,7 @@ from pylic.runtime import EmulatorBackend
 from pylic.xmodel import golden, interpret
 from pylic.xmodel.graph import Typed, XGraph, XSubgraph
 from pylic.xmodel.proto import XmodelError, from_proto, parse_xmodel, read_xmodel, to_proto, write_xmodel
-from pylic.xmodel.segments import deconv_pad, plan_segments, segment_graph
+from pylic.xmodel.segments import check_dpu_limits, deconv_pad, plan_segments, segment_graph
 from pylic.zoo.packages import resolve_package
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +69,15 @@ def test_deconv_output_padding_becomes_floor_pad(emu, graphs) -> None:
     deconv = graphs["h_s.dpu0"].op("h_s_dpu0__h_s_0")
     assert deconv.type == "transposed-conv2d" and deconv.attrs["pad"] == (2, 1, 2, 1)
     assert deconv.shape == (1, 8, 8, 64)  # 4x4 z -> (4-1)*2 + 5 - 3
+
+
+def test_layers_beyond_the_dpu_are_refused(emu) -> None:
+    op = emu.package.manifest.transforms["g_a"][0]
+    check_dpu_limits(op)
+    for bad, match in (({"kernel": 17}, "kernel 17"), ({"stride": 9}, "stride 9"),
+                       ({"kernel": 15, "in_channels": 16 * 10}, "2250 weight words")):
+        with pytest.raises(XmodelError, match=match):
+            check_dpu_limits(dataclasses.replace(op, **bad))
 
 
 def test_weights_are_exact_ohwi_values(emu, graphs) -> None:

@@ -102,8 +102,26 @@ def deconv_pad(op: OpSpec) -> tuple[int, int, int, int]:
     return (op.padding, right, op.padding, right)
 
 
+# DPUCZDX8G_ISA1_B4096.prototxt: conv_limit kernel_size 1-16, stride 1-8; CONVW banks 2048 deep, 16 input
+# channels wide (one bank per output channel of a 16-channel group)
+KERNEL_MAX, STRIDE_MAX, WEIGHT_DEPTH, ICP = 16, 8, 2048, 16
+
+
+def check_dpu_limits(op: OpSpec) -> None:
+    """Refuse a layer the B4096 conv engine cannot hold, before any compiler runs."""
+    if not 1 <= op.kernel <= KERNEL_MAX:
+        raise XmodelError(f"{op.name}: kernel {op.kernel} outside the DPU's 1-{KERNEL_MAX}")
+    if op.op == "conv" and not 1 <= op.stride <= STRIDE_MAX:
+        raise XmodelError(f"{op.name}: stride {op.stride} outside the DPU's 1-{STRIDE_MAX}")
+    depth = op.kernel * op.kernel * -(-op.in_channels // ICP)
+    if depth > WEIGHT_DEPTH:
+        raise XmodelError(f"{op.name}: k*k*ceil(Cin/{ICP}) = {depth} weight words per output channel exceed the "
+                          f"DPU weight bank depth {WEIGHT_DEPTH}")
+
+
 def _conv_ops(prefix: str, op: OpSpec, x: XOp, arrays: Mapping[str, np.ndarray], out_hw: tuple[int, int]
               ) -> list[XOp]:
+    check_dpu_limits(op)
     w_q = np.asarray(arrays[f"{op.name}.weight"])
     b_q = np.asarray(arrays[f"{op.name}.bias"])
     ohwi = w_q.transpose(1, 2, 3, 0) if op.op == "deconv" else w_q.transpose(0, 2, 3, 1)
