@@ -129,3 +129,19 @@ def test_bad_arch_is_refused(tmp_path) -> None:
     bad.write_text("{}")
     with pytest.raises(XmodelError, match="target"):
         xc.compile_xmodels(PACKAGE, bad, tmp_path / "xm", dry_run=True)
+
+
+def test_invoke_task_prints_the_plan_and_exits_cleanly(tmp_path, arch, monkeypatch, capsys) -> None:
+    """`invoke compile-xmodel`: --dry-run prints the commands; without the tool, one line and exit code 2."""
+    from invoke import Context, Exit
+
+    import tasks
+
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    tasks.compile_xmodel(Context(), package=PACKAGE, arch=str(arch), dry_run=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert len([line for line in printed if "vai_c_xir -x" in line]) == 10
+    assert printed[-1] == f"planned: {arch.parent / 'xmodels'}"
+    with pytest.raises(Exit) as exc:
+        tasks.compile_xmodel(Context(), package=PACKAGE, arch=str(arch))
+    assert exc.value.code == 2 and "vai_c_xir not found" in str(exc.value)
