@@ -412,4 +412,26 @@ def perf_docs(c, out="docs/perf.md", board="zcu102", overlap=56):
 
 PERF_TASKS: list = [perf, plan, perf_docs]
 
-ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS, *PERF_TASKS)
+
+@task(help={"package": "deploy package: a shipped name (e.g. pylic-student-q2-int8) or a package folder",
+            "arch": "the DPU's arch.json (overlays/<board>/<package>/arch.json from build-overlay)",
+            "out": "build folder (default: xmodels/ beside the arch.json)",
+            "dry_run": "write the quantized xmodels and every script, print the vai_c_xir commands, run nothing",
+            "check_only": "only check what compile_in_docker.sh compiled into OUT and write xmodels.json"})
+def compile_xmodel(c, package, arch, out=None, dry_run=False, check_only=False):
+    """One DPU xmodel per segment from the package's own int8 numbers (vai_c_xir), checked, workloads recorded."""
+    from pylic.xmodel.compile import compile_xmodels
+
+    result = _run(compile_xmodels, package, arch, out, dry_run=dry_run, check_only=check_only)
+    for command in result["commands"]:
+        print(command)
+    if result["record"] is not None:
+        for seg in result["record"]["segments"]:
+            print(f"{seg['segment']:10s} fix {seg['input_fix']:>2} -> {seg['output_fix']:>2}  "
+                  f"workload_on_arch {seg['workload_on_arch']:,}")
+    print(f"{'planned' if dry_run else 'checked'}: {result['out_dir']}")
+
+
+XMODEL_TASKS: list = [compile_xmodel]
+
+ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS, *PERF_TASKS, *XMODEL_TASKS)
