@@ -4,6 +4,7 @@ v++, step skipping (unchanged rerun, one changed γ) and the resource fit failin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -167,4 +168,40 @@ def test_budget_exceeded_fails_before_any_tool(tmp_path, standins):
     with pytest.raises(ResourceError) as err:
         _run(tmp_path, board=four)
     assert "DOES NOT FIT" in str(err.value) and "| DPUCZDX8G B4096 | 4 | 2,568 | 1,020 |" in str(err.value)
+    assert standins() == []
+
+
+def test_huge_n_package_fails_before_any_tool(tmp_path, standins):
+    """Six GDN/iGDN kernels at C=160 with γ resident: ~80 BRAM36 each, far beyond what 3 B4096 cores leave."""
+    from pylic.deploy.store import DeployPackage
+    from pylic.hls.from_package import as_package
+
+    pkg = as_package(PACKAGE)
+    wide = {t: tuple(dataclasses.replace(op, in_channels=160, out_channels=160) if op.op in ("gdn", "igdn") else op
+                     for op in ops) for t, ops in pkg.manifest.transforms.items()}
+    huge = DeployPackage(dataclasses.replace(pkg.manifest, transforms=wide), pkg.arrays, "f" * 64)
+    with pytest.raises(ResourceError) as err:
+        _run(tmp_path, package=huge, name="huge")
+    msg = str(err.value)
+    assert "DOES NOT FIT: dsp 2,898 > 2,520, bram36 1,252 > 912" in msg
+    assert "| gdn_ga1 | 1 | 162 | 80.5 | - | estimate |" in msg
+    assert standins() == [] and not (tmp_path / "build/zcu102/huge/kernels").exists()
+
+
+def test_smaller_board_link_config_and_missing_dpu_ip(tmp_path, standins, monkeypatch):
+    from pylic.errors import ToolError
+    from pylic.flow.vivado_files import LinkKernel, link_config, platform_tcl
+
+    z104 = load_board("zcu104")
+    kernels = [LinkKernel(f"gdn_k{i}", ("src", "dst")) for i in range(7)]
+    cfg = link_config(z104, kernels).splitlines()
+    assert "nk=DPUCZDX8G:1:DPUCZDX8G_1" in cfg and "freqHz=600000000:DPUCZDX8G_1.ap_clk_2" in cfg
+    sp = dict(line[3:].split(":") for line in cfg if line.startswith("sp="))
+    assert {sp[f"gdn_k{i}_1.{p}"] for i in range(7) for p in ("src", "dst")} == {"HP2", "HP3"}
+    assert "xczu7ev-ffvc1156-2-e" in platform_tcl(z104)
+    with pytest.raises(Exception, match="contains 'dpu'"):
+        link_config(z104, [LinkKernel("mydpu_gdn", ("src",))])
+    monkeypatch.delenv("PYLIC_DPU_IP")
+    with pytest.raises(ToolError, match="DPU IP location is not configured"):
+        _run(tmp_path, from_step="dpu_xo", to_step="dpu_xo")
     assert standins() == []

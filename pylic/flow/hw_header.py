@@ -25,7 +25,8 @@ _COMMENT = re.compile(r"^//\s*0x([0-9a-fA-F]+)\s*:\s*Data signal of (\w+)\s*$")
 
 def parse_hw_header(text: str, top: str) -> dict:
     """{"control": {...}, "args": {name: {"offset", "bits", "kind"}}} for kernel `top` from its header text."""
-    define = re.compile(rf"^#define\s+X{re.escape(top.upper())}_([A-Z0-9]+)_(ADDR|BITS)_(\w+)\s+(0x[0-9a-fA-F]+|\d+)\s*$")
+    define = re.compile(rf"^#define\s+X{re.escape(top.upper())}_([A-Z0-9]+)_(ADDR|BITS)_(\w+)"
+                        r"\s+(0x[0-9a-fA-F]+|\d+)\s*$")
     names: dict[str, str] = {}
     for line in text.splitlines():
         m = _COMMENT.match(line.strip())
@@ -45,7 +46,8 @@ def parse_hw_header(text: str, top: str) -> dict:
             arg = field[: -len("_DATA")]
             (addr if kind == "ADDR" else bits)[arg] = value
     if set(control) != set(CONTROL.values()):
-        raise ToolError(f"x{top}_hw.h: control registers {sorted(control)} incomplete (want {sorted(CONTROL.values())})")
+        raise ToolError(f"x{top}_hw.h: control registers {sorted(control)} incomplete "
+                        f"(want {sorted(CONTROL.values())})")
     if not addr or set(addr) != set(bits):
         raise ToolError(f"x{top}_hw.h: argument offsets {sorted(addr)} and widths {sorted(bits)} do not pair up")
     missing = sorted(set(addr) - set(names))

@@ -124,7 +124,8 @@ def build_overlay(board: str | Path, package, out_root: str | Path = "overlays",
     brd = load_board(board)
     pkg = as_package(package)
     if name is None:
-        name = package if isinstance(package, str) and not Path(package).exists() else f"pkg-{pkg.short_hash}"
+        shipped = isinstance(package, str) and not Path(package).exists()
+        name = package if shipped else f"pkg-{pkg.short_hash}"
     ctx = FlowContext(build=Path(build_root).resolve() / brd.name / name,
                       config={"board": brd, "package": pkg, "par": par, "dpu_ip": dpu_ip,
                               "out": str(Path(out_root).resolve() / brd.name / name), "tool_versions": {
