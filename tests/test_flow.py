@@ -139,8 +139,11 @@ def test_end_to_end_with_standins_then_skip_and_one_gamma(tmp_path, standins):
     man = json.loads((overlay / "manifest.json").read_text())
     assert man["resources_from"] == "fit_synth.json" and man["tools_required"]["vivado"] == "2022.1"
 
-    # unchanged rerun: nothing runs
+    # unchanged rerun: nothing runs; --from-step/--to-step with --force runs exactly that slice
     assert set(_status(_run(tmp_path)).values()) == {"skipped"} and len(standins()) == 10
+    assert _status(_run(tmp_path, from_step="link", to_step="link", force=True)) == {"link": "ran"}
+    assert [c["tool"] for c in standins()[10:]] == ["v++"]
+    assert set(_status(_run(tmp_path)).values()) == {"skipped"}  # same inputs, same outputs: still up to date
 
     # one γ entry of g_a.3 changed: exactly the downstream steps, and vitis_hls for that kernel only
     from pylic.deploy.store import DeployPackage
@@ -154,7 +157,7 @@ def test_end_to_end_with_standins_then_skip_and_one_gamma(tmp_path, standins):
     status = _status(_run(tmp_path, package=changed, name=PACKAGE))
     assert status == {"fit": "ran", "gen_hls": "ran", "hls_xo": "ran", "platform": "skipped",
                       "dpu_xo": "skipped", "link": "ran", "collect": "ran"}
-    new = standins()[10:]
+    new = standins()[11:]
     assert [(c["tool"], Path(c["cwd"]).name) for c in new] == [("vitis_hls", "gdn_ga3"), ("v++", "link")]
     assert json.loads((overlay / "manifest.json").read_text())["package"] == changed.content_hash
 
@@ -205,3 +208,66 @@ def test_smaller_board_link_config_and_missing_dpu_ip(tmp_path, standins, monkey
     with pytest.raises(ToolError, match="DPU IP location is not configured"):
         _run(tmp_path, from_step="dpu_xo", to_step="dpu_xo")
     assert standins() == []
+
+
+def test_quantize_and_export_as_recorded_steps(tmp_path, tiny_ckpt, photo, one_torch_thread):
+    from PIL import Image
+
+    from pylic.deploy import load
+    from pylic.flow.package_steps import build_package
+
+    data = tmp_path / "photos"
+    data.mkdir()
+    for i in range(2):
+        Image.fromarray(photo[i * 100:i * 100 + 256, :256]).save(data / f"{i}.png")
+    opts = dict(checkpoint=tiny_ckpt, data=str(data), calib=2, progress=False, threads=1)
+    first = build_package(tmp_path / "b", patch=64, log=lambda s: None, **opts)
+    assert _status(first) == {"quantize": "ran", "export": "ran"}
+    pkg_dir = Path((tmp_path / "b/package.txt").read_text().strip())
+    assert load(pkg_dir).manifest.patch == 64
+    assert _status(build_package(tmp_path / "b", patch=64, log=lambda s: None, **opts)) == {
+        "quantize": "skipped", "export": "skipped"}
+    # a new patch size re-exports without re-quantizing
+    assert _status(build_package(tmp_path / "b", patch=128, log=lambda s: None, **opts)) == {
+        "quantize": "skipped", "export": "ran"}
+    rec = json.loads((tmp_path / "b/steps/quantize.json").read_text())
+    assert rec["schema"] == "pylic-step-record/1" and set(rec["outputs"]) == {"quant/quant_plan.json",
+                                                                              "quant/model.pt"}
+
+
+PLATFORM_STUBS = """
+set ::calls {}
+proc version {args} { return 2022.1 }
+rename unknown real_unknown
+proc unknown {args} { lappend ::calls $args; return [lindex $args end] }
+source [lindex $argv 0]
+foreach c $::calls { puts $c }
+"""
+
+
+@pytest.mark.parametrize("board", ["zcu102", "zcu104"])
+def test_platform_tcl_runs_under_tclsh_stubs(tmp_path, board):
+    """Every Vivado command stubbed (the catch-all `unknown`): the script runs start to end in plain Tcl, and the
+    platform it would build declares exactly the board's memory ports, widths, slots and clocks."""
+    from pylic.flow.vivado_files import platform_tcl
+
+    b = load_board(board)
+    (tmp_path / "platform.tcl").write_text(platform_tcl(b))
+    (tmp_path / "stubs.tcl").write_text(PLATFORM_STUBS)
+    r = subprocess.run(["tclsh", str(tmp_path / "stubs.tcl"), str(tmp_path / "platform.tcl")], capture_output=True,
+                       text=True, env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    for name, port in b.memory_ports.items():
+        declared = out.count(f'sptag {name} memory {{ps_e {name}_DDR_LOW}}')
+        assert declared == port.slots, (name, declared)
+        gp = {"HPC0": 0, "HPC1": 1, "HP0": 2, "HP1": 3, "HP2": 4, "HP3": 5}[name]
+        assert f"CONFIG.PSU__SAXIGP{gp}__DATA_WIDTH {port.width}" in out
+    for i, mhz in enumerate(b.clocks_mhz, 1):
+        assert f"CONFIG.CLKOUT{i}_REQUESTED_OUT_FREQ {mhz}" in out
+    assert "write_hw_platform -force -file ./platform.xsa" in out and f"-part {b.part}" in out
+    bad = platform_tcl(b).replace("version -short] ne", "version -short] eq")
+    (tmp_path / "platform.tcl").write_text(bad)
+    r = subprocess.run(["tclsh", str(tmp_path / "stubs.tcl"), str(tmp_path / "platform.tcl")], capture_output=True,
+                       text=True)
+    assert r.returncode != 0 and "written for Vivado 2022.1" in r.stderr

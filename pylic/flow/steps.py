@@ -14,7 +14,7 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -37,7 +37,6 @@ class FlowContext:
     config: dict[str, Any]
     dry_run: bool = False
     log: Callable[[str], None] = print
-    notes: dict[str, Any] = field(default_factory=dict)  # steps leave facts for later steps here
 
 
 @dataclass(frozen=True)
