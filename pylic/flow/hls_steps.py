@@ -14,14 +14,11 @@ from pylic.errors import ToolError
 from pylic.flow import hw_header
 from pylic.flow.steps import FlowContext, hash_input
 from pylic.hls.kernel_info import KernelInfo
-from pylic.hls.synth_report import parse_csynth_xml
-from pylic.hls.tools import ToolRun, run_tool
+from pylic.hls.tools import ToolRun
 from pylic.imageio import write_text
 
 KERNELS = "kernels"
-EXPORT_STEPS = "csynth export"
 _M_AXI = re.compile(r"#pragma\s+HLS\s+INTERFACE\s+m_axi\s+port=(\w+)")
-TIMEOUT_S = 6 * 3600
 
 
 def kernels_dir(ctx: FlowContext) -> Path:
@@ -64,24 +61,21 @@ def gen_hls(ctx: FlowContext) -> list[ToolRun]:
 
 
 def hls_xo(ctx: FlowContext) -> list[ToolRun]:
-    """vitis_hls csynth + export_design -format xo per kernel; csynth.json and interface.json beside it."""
+    """vitis_hls csynth + export_design -format xo per kernel (`pylic.hls.vitis.run_kernel`, the `invoke synth`
+    step); csynth.json and interface.json beside it."""
+    from pylic.hls.vitis import run_kernel
+
     board, runs, entries = ctx.config["board"], [], []
-    env = {"PYLIC_HLS_STEPS": EXPORT_STEPS, "PYLIC_HLS_PART": board.part,
-           "PYLIC_HLS_CLOCK_MHZ": str(board.kernel_clock_mhz)}
+    env = {"PYLIC_HLS_PART": board.part, "PYLIC_HLS_CLOCK_MHZ": str(board.kernel_clock_mhz)}
     for info in kernel_infos(ctx):
         folder = kernels_dir(ctx) / info.top
         stamp, stamp_file = _stamp(ctx, folder), folder / "xo.stamp"
-        csynth = f"{info.top}_prj/sol1/syn/report/csynth.xml"
         fresh = (not ctx.dry_run and stamp_file.is_file() and stamp_file.read_text() == stamp
                  and (folder / f"{info.top}.xo").is_file() and (folder / "interface.json").is_file())
         if not fresh:
-            runs.append(run_tool(["vitis_hls", "-f", "run_hls.tcl"], folder, step="vitis_export",
-                                 expected_outputs=(f"{info.top}.xo", csynth), env=env, dry_run=ctx.dry_run,
-                                 timeout=TIMEOUT_S))
+            runs.append(run_kernel(folder, info, "synth", ctx.dry_run, env).run)  # csynth + export -> .xo
             if ctx.dry_run:
                 continue
-            report = parse_csynth_xml(folder / csynth)
-            write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", folder / "csynth.json")
             header = hw_header.find_hw_header(folder / f"{info.top}_prj", info.top)
             iface = hw_header.parse_hw_header(header.read_text(), info.top)
             write_text(json.dumps(iface, indent=1, sort_keys=True) + "\n", folder / "interface.json")

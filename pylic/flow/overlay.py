@@ -113,7 +113,8 @@ def xmodel_steps() -> list[Step]:
 
 
 def build_overlay(board: str | Path, package, out_root: str | Path = "overlays",
-                  build_root: str | Path = "build/overlay", dry_run: bool = False, from_step: str | None = None, to_step: str | None = None,
+                  build_root: str | Path = "build/overlay", dry_run: bool = False, from_step: str | None = None,
+                  to_step: str | None = None,
                   dpu_ip: str | None = None, par: int = 1, force: bool = False, name: str | None = None,
                   log=print) -> list[StepOutcome]:
     """Run the overlay flow for `package` (shipped name, folder or DeployPackage) on `board` (name or JSON).
