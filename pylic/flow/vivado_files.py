@@ -83,9 +83,10 @@ def link_config(board: Board, kernels: list[LinkKernel]) -> str:
         lines += [f"freqHz={d.clock_mhz * 1_000_000}:{DPU_KERNEL}_{i}.aclk",
                   f"freqHz={d.dsp_clock_mhz * 1_000_000}:{DPU_KERNEL}_{i}.ap_clk_2"]
     lines += [f"freqHz={board.kernel_clock_mhz * 1_000_000}:{k.top}_1.ap_clk" for k in kernels]
-    lines += ["", "[connectivity]",
-              f"nk={DPU_KERNEL}:{d.cores}:" + ".".join(f"{DPU_KERNEL}_{i}" for i in range(1, d.cores + 1))]
-    lines += [f"nk={k.top}:1:{k.top}_1" for k in kernels]
+    # nk without explicit CU names: v++ names them <kernel>_1.._n (the CU-name separator changed between
+    # releases, HW_FLOW.md §1.5, so pylic relies on the default names the clock/sp lines use)
+    lines += ["", "[connectivity]", f"nk={DPU_KERNEL}:{d.cores}"]
+    lines += [f"nk={k.top}:1" for k in kernels]
     lines += [f"sp={cu}:{mem}" for cu, mem in port_map(board, kernels).items()]
     lines += ["", "[advanced]", "misc=:solution_name=link", "", "[vivado]",
               "prop=run.impl_1.strategy=Performance_Explore", ""]
