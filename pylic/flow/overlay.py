@@ -92,7 +92,7 @@ def overlay_steps() -> list[Step]:
              lambda ctx: {"platform": b(ctx) / vivado_steps.PLATFORM_XSA, "dpu": b(ctx) / vivado_steps.DPU_XO,
                           "kernels": [str(p) for p in _xo_outputs(ctx)],
                           **{x: b(ctx) / x for x in _xo_outputs(ctx)}, "board": _board_dict(ctx)},
-             lambda ctx: [vivado_steps.XCLBIN], tools=("v++",), doc="v++ link: 3x DPU + every HLS kernel"),
+             lambda ctx: [vivado_steps.XCLBIN], tools=("v++",), doc="v++ link: the DPU cores + every HLS kernel"),
         Step("collect", collect,
              lambda ctx: {"xclbin": b(ctx) / vivado_steps.XCLBIN, "kernels": b(ctx) / "kernels.json",
                           "out": str(overlay_dir(ctx))},
