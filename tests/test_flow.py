@@ -206,9 +206,15 @@ def test_smaller_board_link_config_and_missing_dpu_ip(tmp_path, standins, monkey
     assert "xczu7ev-ffvc1156-2-e" in platform_tcl(z104)
     with pytest.raises(Exception, match="contains 'dpu'"):
         link_config(z104, [LinkKernel("mydpu_gdn", ("src",))])
+    monkeypatch.setenv("PYLIC_DPU_IP", str(tmp_path))
+    with pytest.raises(ToolError, match="is not a DPUCZDX8G reference design: missing prj/Vitis/scripts/gen_dpu_xo"):
+        _run(tmp_path, from_step="dpu_xo", to_step="dpu_xo")
     monkeypatch.delenv("PYLIC_DPU_IP")
     with pytest.raises(ToolError, match="DPU IP location is not configured"):
         _run(tmp_path, from_step="dpu_xo", to_step="dpu_xo")
+    from pylic.flow.steps import FlowError
+    with pytest.raises(FlowError, match=r"step link needs .*platform\.xsa"):  # upstream never ran
+        _run(tmp_path, from_step="link")
     assert standins() == []
 
 

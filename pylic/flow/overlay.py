@@ -67,6 +67,16 @@ def _board_dict(ctx: FlowContext) -> dict:
     return ctx.config["board"].to_dict()
 
 
+def _dpu_inputs(ctx: FlowContext) -> dict:
+    """The DPU configuration, the conf template and the DPU IP's packaging scripts (when configured)."""
+    inputs = {"dpu": _board_dict(ctx)["dpu"], "board": ctx.config["board"].name,
+              "template": vivado_steps.vivado_files.TEMPLATES / "dpu_conf.vh.j2"}
+    root = vivado_steps.dpu_ip_root(ctx) if vivado_steps.configured_dpu_ip(ctx) else None
+    if root is not None:
+        inputs.update({rel: root / rel for rel in vivado_steps.DPU_IP_FILES[:3]})
+    return inputs
+
+
 def overlay_steps() -> list[Step]:
     b = lambda ctx: ctx.build  # noqa: E731
     pkg = lambda ctx: ctx.config["package"].content_hash  # noqa: E731
@@ -82,11 +92,11 @@ def overlay_steps() -> list[Step]:
                           "clock": ctx.config["board"].kernel_clock_mhz},
              _xo_outputs, tools=("vitis_hls",), doc="vitis_hls csynth + export_design -format xo per kernel"),
         Step("platform", vivado_steps.platform,
-             lambda ctx: {"board": _board_dict(ctx), "template": vivado_steps.vivado_files.TEMPLATES},
+             lambda ctx: {"board": _board_dict(ctx),
+                          "template": vivado_steps.vivado_files.TEMPLATES / "platform.tcl.j2"},
              lambda ctx: [vivado_steps.PLATFORM_XSA], tools=("vivado",), doc="Vitis platform .xsa"),
         Step("dpu_xo", vivado_steps.dpu_xo,
-             lambda ctx: {"dpu": _board_dict(ctx)["dpu"], "dpu_ip": str(ctx.config.get("dpu_ip")),
-                          "template": vivado_steps.vivado_files.TEMPLATES / "dpu_conf.vh.j2"},
+             _dpu_inputs,
              lambda ctx: [vivado_steps.DPU_XO], tools=("vivado",), doc="DPUCZDX8G .xo from the DPU IP"),
         Step("link", vivado_steps.link,
              lambda ctx: {"platform": b(ctx) / vivado_steps.PLATFORM_XSA, "dpu": b(ctx) / vivado_steps.DPU_XO,

@@ -129,7 +129,11 @@ def run_flow(steps: list[Step], ctx: FlowContext, from_step: str | None = None, 
     chosen = select(steps, from_step, to_step)
     ctx.build.mkdir(parents=True, exist_ok=True)
     for i, step in enumerate(chosen, 1):
-        inputs = {k: hash_input(v) for k, v in step.inputs(ctx).items()}
+        raw = step.inputs(ctx)
+        missing = [str(v) for v in raw.values() if isinstance(v, Path) and not v.exists()]
+        if missing and not ctx.dry_run:
+            raise FlowError(f"step {step.name} needs {', '.join(missing)}; run the steps before it first")
+        inputs = {k: hash_input(v) for k, v in raw.items()}
         if not ctx.dry_run and not force and _up_to_date(ctx, step, inputs):
             ctx.log(f"[{i}/{len(chosen)}] {step.name}: up to date, skipped")
             outcomes.append(StepOutcome(step.name, "skipped", (), 0.0))

@@ -34,16 +34,21 @@ TIMEOUT_S = 12 * 3600
 _HDL_PATH = re.compile(r'set\s+path_to_hdl\s+"[^"]*"')
 
 
+def configured_dpu_ip(ctx: FlowContext) -> Path | None:
+    """The DPU IP folder from --dpu-ip or PYLIC_DPU_IP, unchecked (None if neither is set)."""
+    ref = ctx.config.get("dpu_ip") or os.environ.get(DPU_IP_ENV)
+    return Path(ref).expanduser().resolve() if ref else None
+
+
 def dpu_ip_root(ctx: FlowContext) -> Path | None:
     """The configured DPU IP folder, checked; None only in a dry run without one (scripts name a placeholder)."""
-    ref = ctx.config.get("dpu_ip") or os.environ.get(DPU_IP_ENV)
-    if not ref:
+    root = configured_dpu_ip(ctx)
+    if root is None:
         if ctx.dry_run:
             return None
         raise ToolError(f"the DPU IP location is not configured: pass --dpu-ip or set {DPU_IP_ENV} to the "
                         f"DPUCZDX8G reference design of Vitis AI {ctx.config['board'].tools['vitis_ai']} "
                         f"(it must hold {', '.join(DPU_IP_FILES)})")
-    root = Path(ref).expanduser().resolve()
     missing = [f for f in DPU_IP_FILES if not (root / f).exists()]
     if missing:
         raise ToolError(f"{root} is not a DPUCZDX8G reference design: missing {', '.join(missing)}")
