@@ -136,6 +136,11 @@ def test_end_to_end_with_standins_then_skip_and_one_gamma(tmp_path, standins):
                                                          "kernels.json", "manifest.json"]
     kj = json.loads((overlay / "kernels.json").read_text())
     assert kj["schema"] == "pylic-kernel-interface/1" and sorted(k["top"] for k in kj["kernels"]) == tops
+    for k in kj["kernels"]:
+        assert set(k) == {"top", "vlnv", "role", "op", "instances", "control", "args"}
+        assert k["vlnv"] == f"xilinx.com:hls:{k['top']}:1.0" and k["instances"] == [f"{k['top']}_1"]
+    pb = next(k for k in kj["kernels"] if k["top"] == "patch_buffer")
+    assert pb["role"] == "patch" and pb["op"] is None and pb["args"]["patch"]["kind"] == "pointer"
     ga1 = next(k for k in kj["kernels"] if k["top"] == "gdn_ga1")
     assert ga1["op"] == "g_a.1" and ga1["role"] == "gdn" and ga1["args"]["dst"]["offset"] == 0x1C
     man = json.loads((overlay / "manifest.json").read_text())
