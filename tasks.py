@@ -434,4 +434,24 @@ def compile_xmodel(c, package, arch, out=None, dry_run=False, check_only=False):
 
 XMODEL_TASKS: list = [compile_xmodel]
 
-ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS, *PERF_TASKS, *XMODEL_TASKS)
+# --- overlay build flow (issue 10): package -> HLS .xo -> platform -> DPU .xo -> v++ link -> overlays/ ----------
+
+@task(help={"board": "board name (zcu102, zcu104) or a board JSON file",
+            "package": "deploy package: shipped name or folder (default: the shipped student q2 package)",
+            "dry_run": "write every script and print the plan; run no tool and record nothing",
+            "from_step": "start at this step (fit, gen_hls, hls_xo, platform, dpu_xo, link, collect)",
+            "to_step": "stop after this step", "dpu_ip": "DPUCZDX8G reference design folder (or $PYLIC_DPU_IP)",
+            "out": "overlay root (lands in OUT/<board>/<package>/)", "build": "build root", "par": "GDN PAR",
+            "force": "rerun steps even when their inputs are unchanged"})
+def build_overlay(c, board="zcu102", package="pylic-student-q2-int8", dry_run=False, from_step=None, to_step=None,
+                  dpu_ip=None, out="overlays", build="build/overlay", par=1, force=False):
+    """Build the FPGA overlay (3x B4096 DPU + GDN/iGDN/patch kernels) for a deploy package; see docs/overlay.md."""
+    from pylic.flow.overlay import build_overlay as run_build
+
+    _run(run_build, board, package, out, build, dry_run, from_step, to_step, dpu_ip, par, force)
+
+
+FLOW_TASKS: list = [build_overlay]
+
+
+ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS, *PERF_TASKS, *XMODEL_TASKS, *FLOW_TASKS)

@@ -30,6 +30,21 @@ class VitisResult:
     report: dict | None  # parsed csynth.xml (synth, real runs only)
 
 
+def run_kernel(folder: Path, info: KernelInfo, step: str, dry_run: bool = False,
+               env: dict[str, str] | None = None) -> VitisResult:
+    """`vitis_hls -f run_hls.tcl` for one kernel folder; after a real synth, csynth.xml -> csynth.json.
+    `env` adds variables for the script (the overlay flow passes the board's part and clock)."""
+    steps, outputs = STEPS[step]
+    run = run_tool(["vitis_hls", "-f", "run_hls.tcl"], folder, step=f"vitis_{step}",
+                   expected_outputs=outputs(info.top), env={"PYLIC_HLS_STEPS": steps, **(env or {})},
+                   dry_run=dry_run, timeout=TIMEOUT_S)
+    report = None
+    if step == "synth" and not dry_run:
+        report = parse_csynth_xml(folder / outputs(info.top)[0])
+        write_text(folder / "csynth.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return VitisResult(info.top, run, report)
+
+
 def run_step(root: str | Path, step: str, dry_run: bool = False) -> list[VitisResult]:
     """Run `step` ('synth' or 'cosim') for every kernel under `root`; one ToolError stops at the first failure."""
     if step not in STEPS:
@@ -37,19 +52,7 @@ def run_step(root: str | Path, step: str, dry_run: bool = False) -> list[VitisRe
     folders = kernel_folders(root)
     if not dry_run:
         find_tool("vitis_hls")  # fail before touching any kernel if the tool is missing
-    steps, outputs = STEPS[step]
-    results = []
-    for folder in folders:
-        info = KernelInfo.load(folder)
-        run = run_tool(["vitis_hls", "-f", "run_hls.tcl"], folder, step=f"vitis_{step}",
-                       expected_outputs=outputs(info.top), env={"PYLIC_HLS_STEPS": steps}, dry_run=dry_run,
-                       timeout=TIMEOUT_S)
-        report = None
-        if step == "synth" and not dry_run:
-            report = parse_csynth_xml(folder / outputs(info.top)[0])
-            write_text(folder / "csynth.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
-        results.append(VitisResult(info.top, run, report))
-    return results
+    return [run_kernel(folder, KernelInfo.load(folder), step, dry_run) for folder in folders]
 
 
 def run_step_for(step: str, name: str | None, checkpoint: str | None, out: str | Path,
