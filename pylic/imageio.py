@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -17,6 +18,8 @@ from pylic.errors import ImageError
 # refuses such images up front (typed error, before decoding any pixel) instead of writing an undecodable stream.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own decompression-bomb guard, at the same limit
 HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+# 16/32 bits per sample with a byte order ("RGB;16B" PNG/PPM, "RGB;16L" TIFF); not BMP's packed "BGR;16" (5-6-5)
+DEEP_RAWMODE = re.compile(r";(16|32)[BLNSF]")
 
 
 def check_size(height: int, width: int) -> None:
@@ -26,24 +29,22 @@ def check_size(height: int, width: int) -> None:
                          "(8192x8192) that pylic decoders accept")
 
 
-def _rawmodes(img: Image.Image) -> list[str]:
-    """The decoder's raw modes ('RGB;16B' for a 16-bit RGB PNG), known after open, before any pixel is read."""
-    out = []
-    for tile in img.tile:
-        args = getattr(tile, "args", None) if hasattr(tile, "args") else tile[3]
-        raw = args if isinstance(args, str) else (args[0] if isinstance(args, tuple) and args else "")
-        out.append(raw if isinstance(raw, str) else "")
-    return out
+def _deep_tile(codec: str, args: object) -> bool:
+    """Does one decoder tile (known after open, before any pixel is read) deliver more than 8 bits per sample?"""
+    raw = args if isinstance(args, str) else (args[0] if isinstance(args, tuple) and args else "")
+    if isinstance(raw, str) and DEEP_RAWMODE.search(raw):
+        return True
+    # PPM/PGM keep the sample range in maxval: above 255 the samples are 16-bit (the raw mode says only "RGB")
+    return codec == "ppm" and isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], int) and args[1] > 255
 
 
 def is_high_depth(img: Image.Image) -> bool:
-    """More than 8 bits per sample. Pillow opens 16-bit RGB PNG/TIFF as mode RGB and silently keeps the high
-    byte on load, so the mode alone does not tell: the raw mode and TIFF's BitsPerSample do."""
-    if img.mode in HIGH_DEPTH_MODES:
+    """More than 8 bits per sample. Pillow opens 16-bit RGB PNG/TIFF/PPM as mode RGB and silently reduces them to
+    8 bits on load, so the mode alone does not tell: the decoder's raw mode, PPM's maxval and TIFF's
+    BitsPerSample do."""
+    if img.mode in HIGH_DEPTH_MODES or any(_deep_tile(t[0], t[3]) for t in img.tile):
         return True
-    if any(";16" in r or ";32" in r for r in _rawmodes(img)):
-        return True
-    bits = getattr(img, "tag_v2", {}).get(258) if hasattr(img, "tag_v2") else None
+    bits = img.tag_v2.get(258) if hasattr(img, "tag_v2") else None
     return bits is not None and max(bits if isinstance(bits, tuple) else (bits,)) > 8
 
 

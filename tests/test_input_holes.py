@@ -59,6 +59,14 @@ def test_16bit_rgb_tiff_is_refused_unless_asked(tmp_path):
     np.testing.assert_array_equal(read_image(path, convert_16bit=True), (a >> 8).astype(np.uint8))
 
 
+def test_16bit_ppm_is_refused(tmp_path):
+    a = np.random.default_rng(3).integers(0, 1 << 16, size=(4, 5, 3)).astype(">u2")
+    path = tmp_path / "a16.ppm"
+    path.write_bytes(b"P6\n5 4\n65535\n" + a.tobytes())
+    with pytest.raises(ImageError, match="8 bits per sample"):
+        read_image(path)
+
+
 def test_16bit_gray_converts_by_the_same_rule(tmp_path):
     g = np.array([[0, 255, 256, 65535]], dtype=np.uint16)
     path = tmp_path / "g16.png"

@@ -1,5 +1,6 @@
 """EmulatorBackend: a deploy package run with the golden integer ops, behind the same Backend interface as the
-float model, producing the very bytes the board would.
+float model. Its outputs equal the integer definitions bit for bit; that they equal the board's rests on the
+DPU details `pylic.quant.requant` marks unconfirmed.
 
 - conv/deconv: exact int8 x int8 accumulation, bias alignment and DPU requantization (`intconv`, exactness
   argument there), ReLU fused;
