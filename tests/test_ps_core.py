@@ -21,6 +21,7 @@ TORCH_FREE_MODULES = (
     "pylic.ps.stages",
     "pylic.deploy",
     "pylic.imageio",
+    "pylic.zoo.packages",
 )
 FORBIDDEN = ("torch", "compressai", "torchvision")
 

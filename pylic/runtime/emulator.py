@@ -67,12 +67,14 @@ class CheckedConv:
     def __init__(self, conv: IntConv):
         self.conv = conv
         self.shapes: set[tuple[int, ...]] = set()  # input shapes proven exact (in this process) for this layer
+        self._seen: set[tuple[tuple[int, ...], int]] = set()  # (shape, torch threads): the kernel choice's inputs
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        shape = tuple(x.shape)
-        if shape not in self.shapes:
-            verify(self.conv, shape)
-            self.shapes.add(shape)
+        key = (tuple(x.shape), torch.get_num_threads())
+        if key not in self._seen:
+            verify(self.conv, key[0])
+            self._seen.add(key)
+            self.shapes.add(key[0])
         return self.conv(x)
 
 
