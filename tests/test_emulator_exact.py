@@ -86,8 +86,8 @@ print(torch.get_num_threads(), len(data), hashlib.sha256(data).hexdigest())
 """
 
 
-@pytest.mark.slow  # two fresh interpreters importing torch: ~25 s on the shared 2-core machine
 def test_encoding_in_fresh_processes_with_1_and_2_threads_gives_the_same_bytes():
+    """Two fresh interpreters (torch's thread pools are fixed at start-up): ~11 s on an idle 2-core machine."""
     folder = str(shipped_packages()[DEFAULT_PACKAGE].folder)
     out = []
     for n in (1, 2):
