@@ -62,8 +62,9 @@ def model_for_hash(model_hash: bytes) -> str | None:
 
 
 def encode_file(src: str, dst: str, model: str | None = None, checkpoint: str | None = None,
-                overlap: int = 0, package: str | None = None) -> tuple[bytes, np.ndarray]:
-    image = read_image(src)
+                overlap: int = 0, package: str | None = None, convert_16bit: bool = False
+                ) -> tuple[bytes, np.ndarray]:
+    image = read_image(src, convert_16bit=convert_16bit)
     data = codec_for(model, checkpoint, overlap, progress=True, package=package).encode(image)
     write_bytes(data, dst)
     return data, image

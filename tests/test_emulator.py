@@ -16,7 +16,7 @@ from pylic.errors import BitstreamError
 from pylic.eval.metrics import psnr
 from pylic.fixed.gdn_golden import gdn_fixed
 from pylic.runtime import TorchBackend
-from pylic.runtime.emulator import EmulatorBackend, GdnStep
+from pylic.runtime.emulator import CheckedConv, EmulatorBackend, GdnStep
 from pylic.runtime.intconv import IntConv, reference
 
 
@@ -37,6 +37,7 @@ def _golden(backend: EmulatorBackend, t: str, x_q: np.ndarray) -> np.ndarray:
     """A transform through the slow definitions: int64 conv reference and gdn_fixed, op by op."""
     x = x_q.astype(np.int64)
     for step in backend.programs[t]:
+        step = step.conv if isinstance(step, CheckedConv) else step
         if isinstance(step, IntConv):
             x = reference(step, x).astype(np.int64)
         elif isinstance(step, GdnStep):
@@ -48,7 +49,7 @@ def _golden(backend: EmulatorBackend, t: str, x_q: np.ndarray) -> np.ndarray:
 
 def test_transforms_equal_the_golden_definitions(emu):
     patches = photo_patches()[:2]
-    x_q = emu._input_lut[torch.from_numpy(patches).long()].numpy().astype(np.int64)
+    x_q = emu.tables.input_lut[patches].astype(np.int64)
     y = emu.analysis(patches)
     np.testing.assert_array_equal(y, _golden(emu, "g_a", x_q))
     z = emu.hyper_analysis(y)
@@ -71,7 +72,7 @@ def test_latents_are_int8_integers(emu):
 
 def test_pixel_conversions(tiny_quant):
     emu = EmulatorBackend(tiny_quant[2])
-    lut = emu._input_lut.numpy()
+    lut = emu.tables.input_lut
     assert (lut[0], lut[128], lut[253], lut[254], lut[255]) == (0, 64, 127, 127, 127)  # 128*128/255 = 64.25
 
 
@@ -138,7 +139,7 @@ def test_emulator_is_close_to_the_float_model():
     """PTQ of a (briefly) trained tiny model: decoded images within a bounded PSNR of the float codec's."""
     from pylic.deploy.export import build_package
     from pylic.eval.images import load_skimage
-    from pylic.quant import calibrate
+    from pylic.quant.calibrate import calibrate
 
     image = np.ascontiguousarray(load_skimage(("coffee",))["coffee"][:300, 100:500])
     model = _fit_tiny()

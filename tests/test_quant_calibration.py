@@ -70,7 +70,7 @@ def test_mse_calibration_trades_outliers_for_resolution(tiny):
     start = int(np.floor(np.log2(127 / 40)))
     assert start == 1 and mse_position(v, start) > start
     model, plan, _ = tiny
-    from pylic.quant import calibrate
+    from pylic.quant.calibrate import calibrate
 
     mse = calibrate(model, photo_patches(), QuantConfig(method="mse"))
     assert all(mse.positions[k] >= plan.positions[k] for k in plan.positions)

@@ -8,6 +8,7 @@ from tqdm import tqdm
 from pylic.codec import bitstream, tiling
 from pylic.codec.entropy import LatentCoder
 from pylic.errors import BitstreamError, ImageError
+from pylic.imageio import check_size
 from pylic.runtime.backend import Backend
 
 BATCH = 8  # patches per backend call; fixed so encoder and decoder run the prior on identical batches
@@ -17,6 +18,7 @@ def check_image(image: np.ndarray) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
         raise ImageError(f"expected an HxWx3 uint8 RGB array, got {got}")
+    check_size(image.shape[0], image.shape[1])  # the decoder's limit: never write a stream it would refuse
     return image
 
 

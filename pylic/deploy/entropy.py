@@ -12,41 +12,46 @@
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from compressai.entropy_models import EntropyBottleneck, GaussianConditional
-from compressai.models.base import get_scale_table
 
 from pylic.deploy.manifest import DeployError, EntropySpec
+from pylic.ps.prior import ALWAYS, index_lut, scale_thresholds
 
-ALWAYS = np.iinfo(np.int32).min
+if TYPE_CHECKING:  # torch and CompressAI only where tables are built from modules (export), never to validate
+    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+
+__all__ = ["ALWAYS", "CDF_PRECISION", "build_modules", "check_cdfs", "eb_tables", "gc_tables", "index_lut",
+           "integer_median_eb", "scale_thresholds", "validate"]
 CDF_PRECISION = 16
 
 
-@torch.no_grad()
 def integer_median_eb(eb: EntropyBottleneck) -> EntropyBottleneck:
     """A copy of `eb` whose medians are rounded half up to integers, its CDF tables rebuilt around them
     (integer hardware codes round(z - median) with an integer median)."""
+    import torch
+
     eb = copy.deepcopy(eb)
-    eb.quantiles.data[:, 0, 1] = torch.floor(eb.quantiles[:, 0, 1] + 0.5)
-    eb.update(force=True)
+    with torch.no_grad():
+        eb.quantiles.data[:, 0, 1] = torch.floor(eb.quantiles[:, 0, 1] + 0.5)
+        eb.update(force=True)
     return eb
 
 
-@torch.no_grad()
 def eb_tables(eb: EntropyBottleneck) -> dict[str, np.ndarray]:
     """CDF tables of z around integer medians (the module itself is not modified)."""
     eb = integer_median_eb(eb)
-    medians = eb.quantiles[:, 0, 1]
+    medians = eb.quantiles[:, 0, 1].detach()
     return {"eb.cdf": eb.quantized_cdf.numpy().astype(np.int32), "eb.offset": eb.offset.numpy().astype(np.int32),
             "eb.cdf_length": eb.cdf_length.numpy().astype(np.int32),
             "eb.medians": medians.numpy().astype(np.int32)}
 
 
-@torch.no_grad()
 def gc_tables(gc: GaussianConditional, sigma_position: int) -> tuple[dict[str, np.ndarray], float]:
     """(tables, scale bound) of the Gaussian conditional; builds CompressAI's 64-level table if unset."""
+    from compressai.models.base import get_scale_table
+
     if gc.scale_table.numel() == 0 or gc.quantized_cdf.numel() == 0:
         gc = copy.deepcopy(gc)
         gc.update_scale_table(get_scale_table(), force=True)
@@ -56,21 +61,6 @@ def gc_tables(gc: GaussianConditional, sigma_position: int) -> tuple[dict[str, n
             "gc.offset": gc.offset.numpy().astype(np.int32),
             "gc.cdf_length": gc.cdf_length.numpy().astype(np.int32),
             "gc.thresholds": scale_thresholds(table, bound, sigma_position)}, bound
-
-
-def scale_thresholds(table: np.ndarray, bound: float, position: int) -> np.ndarray:
-    """Integer thresholds of the scale-index rule (module doc), int32 [L-1]."""
-    t = np.asarray(table, dtype=np.float32).astype(np.float64)[:-1]
-    b = float(np.float32(bound))
-    thr = np.floor(np.ldexp(t, position))
-    thr = np.clip(thr, ALWAYS + 1, np.iinfo(np.int32).max)
-    return np.where(t < b, ALWAYS, thr).astype(np.int32)
-
-
-def index_lut(thresholds: np.ndarray) -> np.ndarray:
-    """Scale index of every int8 h_s output q = -128..127 (int32 [256]); index = #{k : q > thr_k}."""
-    q = np.arange(-128, 128, dtype=np.int64)
-    return (q[:, None] > np.asarray(thresholds, dtype=np.int64)[None, :]).sum(axis=1).astype(np.int32)
 
 
 def check_cdfs(prefix: str, cdf: np.ndarray, offset: np.ndarray, length: np.ndarray, rows: int) -> None:
@@ -116,6 +106,9 @@ def validate(spec: EntropySpec, arrays: dict[str, np.ndarray], z_channels: int) 
 
 def build_modules(spec: EntropySpec, arrays: dict[str, np.ndarray]) -> tuple[EntropyBottleneck, GaussianConditional]:
     """CompressAI modules holding exactly the package's tables (for the rANS coder; no float model needed)."""
+    import torch
+    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+
     eb = EntropyBottleneck(spec.z_channels)
     with torch.no_grad():
         eb.quantiles.data[:, 0, 1] = torch.from_numpy(arrays["eb.medians"].astype(np.float32))

@@ -20,10 +20,31 @@ def _fmt_dict(f: FixedFormat) -> dict:
             "saturate": f.saturate}
 
 
+def _int(v: object) -> int:
+    """A JSON integer field: bools, floats and strings are refused (int(True) == 1, int(1e300) is huge)."""
+    if not isinstance(v, int) or isinstance(v, bool) or abs(v) > 1 << 31:
+        raise ValueError(f"{v!r} is not an integer in int32 range")
+    return v
+
+
+def _bool(v: object) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError(f"{v!r} is not true/false")
+    return v
+
+
+def _num(v: object) -> float:
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not np.isfinite(v):
+        raise ValueError(f"{v!r} is not a finite number")
+    return float(v)
+
+
 def _fmt(d: dict, where: str) -> FixedFormat:
     try:
-        return FixedFormat(bool(d["signed"]), int(d["width"]), int(d["frac"]), Rounding(d["rounding"]),
-                           bool(d["saturate"]))
+        if set(d) != {"signed", "width", "frac", "rounding", "saturate"}:
+            raise ValueError(f"keys {sorted(d)}")
+        return FixedFormat(_bool(d["signed"]), _int(d["width"]), _int(d["frac"]), Rounding(d["rounding"]),
+                           _bool(d["saturate"]))
     except (KeyError, TypeError, ValueError, PylicError) as exc:
         raise DeployError(f"{where}: bad fixed-point format {d!r}: {exc}") from None
 
@@ -50,10 +71,11 @@ def from_package(name: str, inverse: bool, channels: int, in_frac: int, out_frac
     """Rebuild and validate one layer's golden parameters."""
     where = f"{name} (gdn)"
     try:
-        fmt = GdnFormat.from_dict(dict(g["format"]))
+        fmt_d = dict(g["format"])
+        fmt = GdnFormat.from_dict({k: _int(v) for k, v in fmt_d.items()})
         lut = g["lut"]
-        gamma_frac, beta_frac, acc_frac = int(g["gamma_frac"]), int(g["beta_frac"]), int(g["acc_frac"])
-        exponent, index_bits, interp_bits = float(lut["exponent"]), int(lut["index_bits"]), int(lut["interp_bits"])
+        gamma_frac, beta_frac, acc_frac = _int(g["gamma_frac"]), _int(g["beta_frac"]), _int(g["acc_frac"])
+        exponent, index_bits, interp_bits = _num(lut["exponent"]), _int(lut["index_bits"]), _int(lut["interp_bits"])
         a_fmt, b_fmt = _fmt(lut["a_format"], where), _fmt(lut["b_format"], where)
         if set(g) != {"gamma_frac", "beta_frac", "acc_frac", "format", "lut"} or set(lut) != {
                 "exponent", "index_bits", "interp_bits", "a_format", "b_format"}:

@@ -8,11 +8,12 @@ Array naming convention in weights.npz: `<op>.weight`, `<op>.bias` (int8), `<op>
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from pylic.errors import PylicError
-from pylic.models.hyperprior import HyperpriorConfig
+from pylic.models.config import HyperpriorConfig
 
 FORMAT = "pylic-deploy"
 FORMAT_VERSION = 1
@@ -22,8 +23,37 @@ class DeployError(PylicError):
     """A deploy package is missing, malformed, tampered with, of another format version, or inconsistent."""
 
 
+MAX_INT = 1 << 31  # every integer field of a manifest (widths, positions, shifts, sizes) is far inside int32
+MAX_STR = 256
+
+
+def _scalar_ok(kind: str, v: Any) -> bool | None:
+    """Does `v` have the JSON type that annotation `kind` names? None when `kind` is not a scalar type (a nested
+    object: its own parser checks it). bool is not an int here, nor is 128.0; floats must be finite."""
+    if kind == "None":
+        return v is None
+    if kind == "int":
+        return isinstance(v, int) and not isinstance(v, bool) and -MAX_INT <= v <= MAX_INT
+    if kind == "float":
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if kind == "str":
+        return isinstance(v, str) and len(v) <= MAX_STR
+    if kind == "dict" or kind.startswith("dict["):
+        return isinstance(v, dict)
+    return None
+
+
+def _check_field(f: dataclasses.Field, v: Any, where: str) -> None:
+    kinds = [k.strip() for k in str(f.type).split("|")]
+    verdicts = [_scalar_ok(k, v) for k in kinds]
+    if any(x is None for x in verdicts) or any(verdicts):
+        return
+    raise DeployError(f"{where}: field {f.name!r} has a bad value {v!r} (expected {f.type})")
+
+
 def _strict(cls, d: Any, where: str):
-    """Build dataclass `cls` from dict `d`, refusing unknown and missing keys with a DeployError."""
+    """Build dataclass `cls` from dict `d`, refusing unknown and missing keys and values of the wrong JSON type
+    (bool for int, non-finite or out-of-range numbers) with a DeployError."""
     if not isinstance(d, dict):
         raise DeployError(f"{where}: expected an object, got {type(d).__name__}")
     names = {f.name for f in dataclasses.fields(cls)}
@@ -33,6 +63,9 @@ def _strict(cls, d: Any, where: str):
         raise DeployError(f"{where}: unknown keys {sorted(set(d) - names)}")
     if required - set(d):
         raise DeployError(f"{where}: missing keys {sorted(required - set(d))}")
+    for f in dataclasses.fields(cls):
+        if f.name in d:
+            _check_field(f, d[f.name], where)
     try:
         return cls(**d)
     except (TypeError, ValueError) as exc:

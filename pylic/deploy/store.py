@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,8 +107,51 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise DeployError(f"{path}: unreadable weights ({exc.__class__.__name__}: {exc})") from None
 
 
+MAX_DEPTH = 16  # the manifest schema nests 6 deep; anything deeper is not a manifest
+MAX_INT_DIGITS = 18  # |int| < 10**18 while parsing (the schema then bounds each field far tighter)
+
+
 def _no_constants(name: str):
     raise ValueError(f"{name} is not allowed in a manifest")
+
+
+def _finite_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):  # 1e400 parses to inf, which no field accepts and canonical JSON cannot write
+        raise ValueError(f"number {text[:32]} is out of range")
+    return v
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"integer {text[:32]}... is out of range")
+    return int(text)
+
+
+def _check_depth(obj: object, where: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (iteratively: a deep document must not exhaust the stack)."""
+    stack = [(obj, 1)]
+    while stack:
+        o, depth = stack.pop()
+        if isinstance(o, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise DeployError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+            stack.extend((v, depth + 1) for v in (o.values() if isinstance(o, dict) else o))
+
+
+def parse_manifest_json(text: str, where: str) -> dict:
+    """The manifest's JSON with every malformed number or structure as DeployError: NaN/Infinity, numbers that
+    overflow (1e400), integers of more than 18 digits, nesting deeper than MAX_DEPTH, not an object."""
+    try:
+        raw = json.loads(text, parse_constant=_no_constants, parse_float=_finite_float, parse_int=_bounded_int)
+    except RecursionError:
+        raise DeployError(f"{where}: not valid JSON (nested too deeply)") from None
+    except ValueError as exc:
+        raise DeployError(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise DeployError(f"{where}: not a JSON object")
+    _check_depth(raw, where)
+    return raw
 
 
 def load(path: str | Path) -> DeployPackage:
@@ -120,10 +164,11 @@ def load(path: str | Path) -> DeployPackage:
     if mpath.stat().st_size > MAX_MANIFEST_BYTES:
         raise DeployError(f"{mpath} is implausibly large")
     try:
-        raw = json.loads(mpath.read_text(encoding="utf-8"), parse_constant=_no_constants)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        text = mpath.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise DeployError(f"{mpath}: not valid JSON ({exc})") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("content_hash"), str):
+    raw = parse_manifest_json(text, str(mpath))
+    if not isinstance(raw.get("content_hash"), str):
         raise DeployError(f"{mpath}: no content hash")
     stated = raw.pop("content_hash")
     manifest = Manifest.from_dict(raw)

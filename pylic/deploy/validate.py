@@ -15,6 +15,7 @@ from pylic.quant.rounding import POSITION_RANGE
 TRANSFORMS = ("g_a", "h_a", "h_s", "g_s")
 LATENT_POSITION = 0  # y and z are integers (DESIGN §5 integer prior path); format v1 requires it
 MAX_KERNEL, MAX_STRIDE = 16, 8  # B4096 conv limits (HW_FLOW.md §4)
+MAX_PATCH = 2048  # bounds every per-patch allocation a package can cause (a batch of 8 RGB patches: 100 MB)
 
 
 def _fail(where: str, what: str) -> DeployError:
@@ -76,8 +77,8 @@ def validate(m: Manifest, arrays: dict[str, np.ndarray]) -> None:
     """Raise DeployError on the first inconsistency."""
     if set(m.transforms) != set(TRANSFORMS):
         raise _fail("transforms", f"expected {TRANSFORMS}, got {tuple(m.transforms)}")
-    if not isinstance(m.patch, int) or m.patch < 64 or m.patch % 64:
-        raise _fail("patch", f"patch size {m.patch!r} must be a positive multiple of 64")
+    if not isinstance(m.patch, int) or isinstance(m.patch, bool) or not 64 <= m.patch <= MAX_PATCH or m.patch % 64:
+        raise _fail("patch", f"patch size {m.patch!r} must be a multiple of 64 in 64..{MAX_PATCH}")
     if m.precision not in ("mixed", "single"):
         raise _fail("precision", f"{m.precision!r} is not 'mixed' or 'single'")
     if m.pixels.input_scale != 255:

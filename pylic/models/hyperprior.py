@@ -6,10 +6,6 @@ per-layer widths let a pruned model (channels physically removed) be represented
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Literal
-
 import torch
 import torch.nn as nn
 from compressai.entropy_models import EntropyBottleneck, GaussianConditional
@@ -18,49 +14,9 @@ from compressai.models.base import CompressionModel, get_scale_table
 from compressai.models.utils import conv, deconv
 
 from pylic.errors import ModelError
+from pylic.models.config import Activation, HyperpriorConfig  # re-exported: the config is torch-free
 
-Activation = Literal["gdn", "relu"]
-
-
-@dataclass(frozen=True)
-class HyperpriorConfig:
-    """Widths of every layer. `ga`/`gs` are the hidden widths of the main transforms, `ha`/`hs`
-    those of the hyper transforms, `z` the hyper-latent channels and `M` the latent channels."""
-
-    M: int
-    ga: tuple[int, int, int]
-    gs: tuple[int, int, int]
-    ha: tuple[int, int]
-    hs: tuple[int, int]
-    z: int
-    activation: Activation = "gdn"
-
-    @classmethod
-    def uniform(cls, N: int, M: int, activation: Activation = "gdn", hyper_N: int | None = None) -> "HyperpriorConfig":
-        """The CompressAI shape: every hidden layer has N channels (the hyperprior `hyper_N`)."""
-        h = hyper_N if hyper_N is not None else N
-        return cls(M=M, ga=(N, N, N), gs=(N, N, N), ha=(h, h), hs=(h, h), z=h, activation=activation)
-
-    def __post_init__(self) -> None:
-        if self.activation not in ("gdn", "relu"):
-            raise ModelError(f"activation must be 'gdn' or 'relu', not {self.activation!r}")
-        widths = [self.M, self.z, *self.ga, *self.gs, *self.ha, *self.hs]
-        if any(int(w) != w or w < 1 for w in widths):
-            raise ModelError(f"all widths must be positive integers: {self}")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "HyperpriorConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ModelError(f"unknown model config keys: {sorted(unknown)}")
-        d = dict(d)
-        for k in ("ga", "gs", "ha", "hs"):
-            d[k] = tuple(int(v) for v in d[k])
-        return cls(**d)
+__all__ = ["Activation", "HyperpriorConfig", "ScaleHyperprior"]
 
 
 def _act(kind: Activation, ch: int, inverse: bool) -> nn.Module:

@@ -1,11 +1,15 @@
 """Vitis-AI-style int8 quantization: rounding rules, DPU requantization and shift limits, min/max calibration
 (PTQ), fake-quant simulation and QAT, with GDN kept at 32 bits (mixed) or 8 bits (single precision)."""
 
-from pylic.quant.calibrate import calibrate, calibration_patches
-from pylic.quant.plan import LayerPlan, QuantConfig, QuantPlan
-from pylic.quant.rounding import QuantError
+from pylic.lazy import lazy_getattr
 
-__all__ = ["LayerPlan", "QuantConfig", "QuantError", "QuantPlan", "calibrate", "calibration_patches",
+# `calibrate` is not re-exported: it is also the name of its submodule, and a lazy package attribute would be
+# the function or the module depending on import order. Use `from pylic.quant.calibrate import calibrate`.
+_EXPORTS = {"calibration_patches": "pylic.quant.calibrate", "LayerPlan": "pylic.quant.plan",
+            "QuantConfig": "pylic.quant.plan", "QuantPlan": "pylic.quant.plan", "QuantError": "pylic.quant.rounding"}
+__getattr__ = lazy_getattr(__name__, _EXPORTS)  # lazy: `requant`/`rounding` are numpy-only, calibrate needs torch
+
+__all__ = ["LayerPlan", "QuantConfig", "QuantError", "QuantPlan", "calibration_patches",
            "run_quantize"]
 
 

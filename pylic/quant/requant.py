@@ -82,24 +82,47 @@ def requantize(acc: np.ndarray, bias_q: np.ndarray, shift_cut: int, shift_bias: 
 
 def conv_acc(x_q: np.ndarray, w_q: np.ndarray, stride: int, padding: int) -> np.ndarray:
     """Exact int64 accumulators of a 2-D convolution (zero padding), NCHW x OIHW -> NCHW. Slow reference."""
-    x = np.pad(np.asarray(x_q, dtype=np.int64), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    return conv_acc_at(x_q, w_q, stride, padding)
+
+
+def conv_acc_at(x_q: np.ndarray, w_q: np.ndarray, stride: int, padding: int, rows: np.ndarray | None = None,
+                cols: np.ndarray | None = None) -> np.ndarray:
+    """`conv_acc` at output rows x cols only (all by default): [N, O, len(rows), len(cols)], so a production-size
+    layer can be checked at sampled positions in exact integers without paying for the whole reference."""
+    x = np.pad(np.asarray(x_q), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    sampled = rows is not None or cols is not None
+    if not sampled:
+        x = x.astype(np.int64)  # the windows below stay views of it
     w = np.asarray(w_q, dtype=np.int64)
     k = w.shape[-1]
     win = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]  # N C Ho Wo k k
+    if rows is not None:
+        win = win[:, :, rows]
+    if cols is not None:
+        win = win[:, :, :, cols]
+    if sampled:
+        win = win.astype(np.int64)  # a small copy: only the sampled windows
     return np.einsum("nchwij,ocij->nohw", win, w, optimize=False)
 
 
-def deconv_acc(x_q: np.ndarray, w_q: np.ndarray, stride: int, padding: int, output_padding: int) -> np.ndarray:
-    """Exact int64 accumulators of ConvTranspose2d (weight [in, out, k, k]): zero-insertion upsampling,
-    padding k-1-p (+ output_padding at the bottom/right), then a stride-1 conv with the flipped kernel."""
-    x = np.asarray(x_q, dtype=np.int64)
+def deconv_as_conv(x_q: np.ndarray, w_q: np.ndarray, stride: int, padding: int, output_padding: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """ConvTranspose2d (weight [in, out, k, k]) as (input, weight) of a stride-1, unpadded convolution:
+    zero-insertion upsampling, padding k-1-p (+ output_padding at the bottom/right), flipped kernel."""
+    x = np.asarray(x_q)
     n, c, h, w_ = x.shape
     k = w_q.shape[-1]
-    up = np.zeros((n, c, (h - 1) * stride + 1, (w_ - 1) * stride + 1), dtype=np.int64)
+    up = np.zeros((n, c, (h - 1) * stride + 1, (w_ - 1) * stride + 1), dtype=x.dtype)
     up[:, :, ::stride, ::stride] = x
     e = k - 1 - padding
     if e < 0:
         raise QuantError(f"deconv padding {padding} larger than kernel-1 ({k - 1}) is not supported")
     up = np.pad(up, ((0, 0), (0, 0), (e, e + output_padding), (e, e + output_padding)))
     flipped = np.asarray(w_q, dtype=np.int64)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    return up, flipped
+
+
+def deconv_acc(x_q: np.ndarray, w_q: np.ndarray, stride: int, padding: int, output_padding: int) -> np.ndarray:
+    """Exact int64 accumulators of ConvTranspose2d (see `deconv_as_conv`)."""
+    up, flipped = deconv_as_conv(np.asarray(x_q, dtype=np.int64), w_q, stride, padding, output_padding)
     return conv_acc(up, flipped, 1, 0)

@@ -1,8 +1,9 @@
 """Backends that run the four transforms on batches of patches: the float model (torch) and the bit-exact
-emulator of a deploy package (the board's backend implements the same protocol)."""
+emulator of a deploy package (the board's backend implements the same protocol). Imported lazily."""
 
-from pylic.runtime.backend import Backend
-from pylic.runtime.emulator import EmulatorBackend
-from pylic.runtime.float_backend import TorchBackend
+from pylic.lazy import lazy_getattr
 
+_EXPORTS = {"Backend": "pylic.runtime.backend", "EmulatorBackend": "pylic.runtime.emulator",
+            "TorchBackend": "pylic.runtime.float_backend"}
 __all__ = ["Backend", "EmulatorBackend", "TorchBackend"]
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -1,14 +1,18 @@
 """EmulatorBackend: a deploy package run with the golden integer ops, behind the same Backend interface as the
-float model, producing the very bytes the board would.
+float model. Its outputs equal the integer definitions bit for bit; that they equal the board's rests on the
+DPU details `pylic.quant.requant` marks unconfirmed.
 
 - conv/deconv: exact int8 x int8 accumulation, bias alignment and DPU requantization (`intconv`, exactness
   argument there), ReLU fused;
 - GDN/iGDN: `pylic.fixed.gdn_golden.GdnKernel`, the golden model the HLS kernels are proven against in its fast
   exact form (bit-identical to `gdn_fixed`; channels last, run in chunks of pixels across threads for speed;
   chunking cannot change a per-pixel result);
-- abs (PS): |q| saturated to 127; pixel in/out conversions as declared in the package (`PixelSpec`);
-- prior: h_s's int8 output -> scale index by integer comparison (`pylic.deploy.entropy`), so the Gaussian
+- the PS steps come from `pylic.ps`, the code the board runs: abs saturated to 127 and h_s's int8 output ->
+  scale index by integer comparison (`pylic.ps.prior`), pixel in/out LUTs (`pylic.ps.pixels`), so the Gaussian
   indexes, hence the bitstream, are identical on every platform.
+
+Every conv layer is checked for exactness at every input shape it runs (`intconv.verify`, once per process),
+so the production shapes (batch 8 x C x 256²) are proven on this machine before their output is used.
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ import torch
 
 from pylic.deploy import entropy, gdn_io
 from pylic.deploy.manifest import OpSpec
-from pylic.deploy.store import DeployPackage, load
 from pylic.fixed.gdn_golden import GdnKernel
 from pylic.fixed.gdn_params import GdnLayerParams
-from pylic.quant.rounding import quantize_param
-from pylic.runtime.intconv import compile_conv, exact_kernels, self_test
+from pylic.ps import pixels, prior
+from pylic.ps.package import DeployPackage, load, ps_tables
+from pylic.runtime.intconv import IntConv, compile_conv, exact_kernels, verify
 
 Step = Callable[[torch.Tensor], torch.Tensor]
 GDN_CHUNK = 2048  # pixels per kernel call: keeps the float64 temporaries in cache (measured best with 2 threads)
@@ -57,8 +61,26 @@ class GdnStep:
         return torch.from_numpy(out).view(n, h, w, c).permute(0, 3, 1, 2).to(torch.float32).contiguous()
 
 
+class CheckedConv:
+    """An IntConv that proves itself exact (`intconv.verify`) at each new input shape before computing on it."""
+
+    def __init__(self, conv: IntConv):
+        self.conv = conv
+        self.shapes: set[tuple[int, ...]] = set()  # input shapes proven exact (in this process) for this layer
+        self._seen: set[tuple[tuple[int, ...], int]] = set()  # (shape, torch threads): the kernel choice's inputs
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        key = (tuple(x.shape), torch.get_num_threads())
+        if key not in self._seen:
+            verify(self.conv, key[0])
+            self._seen.add(key)
+            self.shapes.add(key[0])
+        return self.conv(x)
+
+
 def _abs(x: torch.Tensor) -> torch.Tensor:
-    return x.abs().clamp_(max=127)  # |-128| does not fit int8: saturate, as the PS writes int8
+    """The PS's abs (`pylic.ps.prior.abs_sat`) on the emulator's int8-valued float tensors."""
+    return torch.from_numpy(prior.abs_sat(x.numpy()).astype(np.float32))
 
 
 def _compile(ops: tuple[OpSpec, ...], arrays, pool, check: bool) -> list[Step]:
@@ -73,9 +95,7 @@ def _compile(ops: tuple[OpSpec, ...], arrays, pool, check: bool) -> list[Step]:
             conv = compile_conv(op.name, op.op, np.asarray(arrays[f"{op.name}.weight"]),
                                 np.asarray(arrays[f"{op.name}.bias"]), op.stride, op.padding, op.output_padding,
                                 op.shift_cut, op.shift_bias, relu)
-            if check:
-                self_test(conv)
-            steps.append(conv)
+            steps.append(CheckedConv(conv) if check else conv)
             skip = relu
         elif op.op in ("gdn", "igdn"):
             tables = {k: np.asarray(arrays[f"{op.name}.{k}"]) for k in gdn_io.ARRAYS}
@@ -110,11 +130,7 @@ class EmulatorBackend:
         workers = threads if threads is not None else torch.get_num_threads()
         self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
         self.programs = {t: _compile(ops, arrays, self._pool, self_check) for t, ops in m.transforms.items()}
-        self._index_lut = torch.from_numpy(entropy.index_lut(np.asarray(arrays["gc.thresholds"])))
-        p = m.pixels
-        levels = np.arange(256, dtype=np.float64) / p.input_scale
-        self._input_lut = torch.from_numpy(quantize_param(levels, p.input_position).astype(np.float32))
-        self._out_pos = p.output_position
+        self.tables = ps_tables(pkg)
 
     def _run(self, t: str, x: torch.Tensor) -> torch.Tensor:
         with exact_kernels(), torch.no_grad():
@@ -123,21 +139,30 @@ class EmulatorBackend:
         return x
 
     def analysis(self, patches: np.ndarray) -> np.ndarray:
-        x = self._input_lut[torch.from_numpy(np.ascontiguousarray(patches)).long()]
-        return self._run("g_a", x).numpy()
+        x = pixels.pixels_in(patches, self.tables.input_lut).astype(np.float32)
+        return self._run("g_a", torch.from_numpy(x)).numpy()
 
     def hyper_analysis(self, y: np.ndarray) -> np.ndarray:
         return self._run("h_a", _to_int8_float(y)).numpy()
 
     def prior_indexes(self, z_hat: np.ndarray) -> np.ndarray:
-        q = self._run("h_s", _to_int8_float(z_hat)).long()
-        return self._index_lut[q + 128].numpy()
+        q = self._run("h_s", _to_int8_float(z_hat)).numpy()
+        return prior.scale_index(q, self.tables.index_lut)
 
     def synthesis(self, y_hat: np.ndarray) -> np.ndarray:
-        q = self._run("g_s", _to_int8_float(y_hat)).long()
-        f = self._out_pos
-        v = (q * 255 + (1 << (f - 1))) >> f if f > 0 else (q * 255) << -f
-        return v.clamp_(0, 255).to(torch.uint8).numpy()
+        q = self._run("g_s", _to_int8_float(y_hat)).numpy()
+        return pixels.pixels_out(q, self.tables.output_position)
+
+    def prove_exact(self, batch: int = 8) -> dict[str, tuple[int, ...]]:
+        """Run every layer once at the production shapes (`batch` patches of the package's patch size), so each
+        conv proves itself exact there (`intconv.verify`, cached per process) before real data meets it.
+        Returns each conv layer's input shape at that batch."""
+        p = self.package.manifest.patch
+        y = self.analysis(np.zeros((batch, 3, p, p), dtype=np.uint8))
+        self.prior_indexes(self.hyper_analysis(y))
+        self.synthesis(y)
+        return {step.conv.name: shape for program in self.programs.values() for step in program
+                if isinstance(step, CheckedConv) for shape in step.shapes if shape[0] == batch}
 
     def close(self) -> None:
         if self._pool is not None:
