@@ -15,8 +15,8 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pylic.codec.tiling import TileGrid
 from pylic.errors import BitstreamError, ImageError
 
 MAGIC = b"PLIC"
@@ -28,6 +28,9 @@ MIN_STREAM = 8  # a rANS stream is at least its 64-bit final state
 _FIXED = struct.Struct("<4sBB16s")
 _U32 = struct.Struct("<I")
 _VARINT_MAX = 5  # enough for 2**35 - 1
+
+if TYPE_CHECKING:
+    from pylic.codec.tiling import TileGrid
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Header:
 
     @property
     def grid(self) -> TileGrid:
+        from pylic.codec.tiling import TileGrid  # lazily: pylic.codec imports this module
+
         return TileGrid(self.height, self.width, self.patch, self.overlap)
 
 

@@ -112,10 +112,14 @@ def encode(symbols: np.ndarray, indexes: np.ndarray, tables: CdfTables) -> bytes
     sym, idx = _int32(symbols, "symbols"), _int32(indexes, "indexes")
     if sym.shape != idx.shape:
         raise BitstreamError(f"{sym.size} symbols but {idx.size} indexes")
-    out = np.empty(4 * (MAX_BYPASS_PARTS * sym.size + 2), dtype=np.uint8)
     t = tables
-    n = _lib().pylic_rans_encode(_ptr(sym), _ptr(idx), sym.size, _ptr(t.cdfs), t.cdfs.shape[1], _ptr(t.lengths),
-                                 _ptr(t.offsets), t.rows, _ptr(out), out.size)
+    n = -3
+    for words in (2 * sym.size + 4, MAX_BYPASS_PARTS * sym.size + 2):  # typical size first, then the worst case
+        out = np.empty(4 * words, dtype=np.uint8)
+        n = _lib().pylic_rans_encode(_ptr(sym), _ptr(idx), sym.size, _ptr(t.cdfs), t.cdfs.shape[1], _ptr(t.lengths),
+                                     _ptr(t.offsets), t.rows, _ptr(out), out.size)
+        if n != -3:
+            break
     if n < 0:
         raise BitstreamError(f"rANS encode: {_ERRORS.get(int(n), n)}")
     return out[:n].tobytes()
