@@ -94,7 +94,8 @@ def pack(header: Header, streams: list[bytes]) -> bytes:
 
 
 def version_of(data: bytes) -> int:
-    if len(data) < 5:
+    """The version byte, after the length and magic checks every reader starts with."""
+    if len(data) < _FIXED.size + 4 + _U32.size:  # the smallest v2 frame header; v1's is longer
         raise BitstreamError(f"truncated: {len(data)} bytes is shorter than a .plic header")
     if bytes(data[:4]) != MAGIC:
         raise BitstreamError("not a .plic bitstream (bad magic)")
