@@ -99,3 +99,19 @@ def test_golden_bitstream(case, backends, index):
     stored = GOLDEN / f"{key}.plic"
     if stored.is_file():  # the committed bytes decode to the same pixels (old streams stay decodable)
         assert sha(codec.decode(stored.read_bytes()).tobytes()) == want["decoded_sha256"]
+
+
+def test_package_refuses_a_stream_with_another_patch(backends):
+    """Hole 1 (issue 9): the int8 package decoded a patch-2048 stream though its manifest says 256. Now the header's
+    patch must be the package's, checked before anything is allocated; a Codec cannot be built for another patch."""
+    from pylic.errors import BitstreamError, ImageError
+    from pylic.ps import container
+
+    emu = backends("pylic-student-q2-int8")
+    data = (GOLDEN / "pylic-student-q2-int8-256x256-o0-v2.plic").read_bytes()
+    header, streams = container.unpack(data)
+    forged = container.pack(container.Header(header.model_hash, 1, 1, 2048, 0), streams[:1])
+    with pytest.raises(BitstreamError, match="not the model's patch 256"):
+        Codec(emu).decode(forged)
+    with pytest.raises(ImageError, match="patch 512"):
+        Codec(emu, patch=512)
