@@ -289,14 +289,29 @@ def export(c, quantized="runs/quant", dest="packages", patch=256, publish="", fl
             "csim_root": "also time the C simulation of every kernel under this folder (invoke gen-hls output)"})
 def bench(c, out="out/bench_emulator.json", model=None, checkpoint=None, package=None, synthetic=False,
           repeats=2, overlap=0, height=720, width=1280, csim_root=None):
-    """Time the bit-exact emulator against the float model on one 1280x720 frame (same run, best of N)."""
+    """Time the emulator against the float model on one 1280x720 frame, and entropy coding: pylic vs CompressAI."""
     from pylic.bench import bench_emulator
 
     _run(bench_emulator, out, model=model, checkpoint=checkpoint, package=package, synthetic=synthetic,
          height=height, width=width, overlap=overlap, repeats=repeats, csim_root=csim_root)
 
 
-QUANT_TASKS: list = [quantize, export, bench]
+@task(iterable=["model", "sets"], help={
+    "model": "registry name (repeatable; default: pylic-hp-v2-q1..q4)",
+    "sets": "kodak, bsds500-481x321, kodak-500x333, kodak-1280x720 (repeatable; default: all)",
+    "out": "JSON report path", "limit_bsds": "BSDS500 test images used", "limit_720p": "Kodak frames tiled to 720p",
+    "overlap": "patch overlap in pixels",
+})
+def tiling_cost(c, model=None, sets=None, out="out/tiling_cost.json", limit_bsds=24, limit_720p=4, overlap=0):
+    """Tiling overhead vs whole-image coding, container v1 vs v2, per rate point and image set."""
+    from pylic.eval.tiling_cost import MODELS
+    from pylic.eval.tiling_cost import tiling_cost as measure
+
+    _run(measure, out, tuple(model or MODELS), limit_bsds=limit_bsds or None, limit_720p=limit_720p or None,
+         sets=tuple(sets) if sets else None, overlap=overlap)
+
+
+QUANT_TASKS: list = [quantize, export, bench, tiling_cost]
 
 # --- HLS: golden GDN, code generation, csim, synthesis -----------------------------------------
 

@@ -76,7 +76,7 @@ def decode_file(src: str, dst: str, model: str | None = None, checkpoint: str | 
         data = Path(src).read_bytes()
     except OSError as exc:
         raise PylicError(f"{src}: cannot read ({exc.strerror})") from None
-    header, _, _ = bitstream.unpack_header(data)
+    header = bitstream.read_header(data)
     if model is None and checkpoint is None and package is None:
         model = model_for_hash(header.model_hash)
         if model is None:
@@ -89,10 +89,14 @@ def decode_file(src: str, dst: str, model: str | None = None, checkpoint: str | 
 
 
 def describe(data: bytes) -> str:
-    header, subs = bitstream.unpack(data)
+    header, subs = bitstream.read(data)
     grid = header.grid
-    z = sum(len(a) for a, _ in subs)
-    y = sum(len(b) for _, b in subs)
+    if header.version == 1:
+        z, y = sum(len(a) for a, _ in subs), sum(len(b) for _, b in subs)
+        streams = f"z {z} bytes, y {y} bytes, container {len(data) - z - y} bytes"
+    else:
+        coded = sum(map(len, subs))
+        streams = f"z+y {coded} bytes in {len(subs)} streams, container {len(data) - coded} bytes"
     known = model_for_hash(header.model_hash)
     packages = shipped_packages()
     if known in packages:
@@ -102,10 +106,10 @@ def describe(data: bytes) -> str:
     else:
         spec_line = " (not a shipped model or package)"
     return "\n".join([
-        f"format      .plic v{bitstream.VERSION}, {len(data)} bytes, "
+        f"format      .plic v{header.version}, {len(data)} bytes, "
         f"{8 * len(data) / (header.height * header.width):.4f} bpp",
         f"image       {header.width}x{header.height} RGB",
         f"model       {header.model_name or '?'} hash {header.model_hash.hex()}{spec_line}",
         f"tiling      {grid.patch}x{grid.patch} patches, overlap {grid.overlap}, {grid.rows}x{grid.cols} = {grid.count}",
-        f"substreams  z {z} bytes, y {y} bytes, container {len(data) - z - y} bytes",
+        f"substreams  {streams}",
     ])

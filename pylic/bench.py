@@ -1,10 +1,12 @@
-"""Benchmarks that compare backends on the same frame in the same process (timings interleaved, best of N)."""
+"""Benchmarks that compare backends on the same frame in the same process (timings interleaved, best of N):
+the emulator vs the float model, and entropy coding (pylic's rANS core vs CompressAI's path)."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import time
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +79,12 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
             results[k] = {"bytes": len(data), "bpp": bpp(len(data), frame), "psnr": psnr(frame, rec)}
     for k in times:
         times[k]["total"] = times[k]["encode"] + times[k]["decode"]
+    from pylic.deploy.entropy import build_modules
+
+    modules = build_modules(pkg.manifest.entropy, dict(pkg.arrays))
+    coding = bench_entropy(backends["emulator"], modules, frame, overlap, repeats=max(3, repeats))
     report = {
+        "entropy_coding": coding,
         "frame": frame_name, "height": height, "width": width, "overlap": overlap,
         "patches": TileGrid(height, width, 256, overlap).count,
         "model": source, "config": float_model.cfg.to_dict(), "package": pkg.content_hash,
@@ -95,5 +102,88 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
     echo(f"{frame_name}: float {times['float']['total']:.2f} s, emulator {times['emulator']['total']:.2f} s "
          f"(ratio {report['ratio']['total']:.2f}; encode {report['ratio']['encode']:.2f}, "
          f"decode {report['ratio']['decode']:.2f}) -> {out}")
+    echo(f"entropy coding, {coding['symbols']} symbols: pylic/CompressAI symbols/s encode "
+         f"{coding['ratio']['pylic_encode']:.1f}x, decode {coding['ratio']['pylic_decode']:.1f}x with "
+         f"{coding['workers']} threads (1 thread: {coding['ratio']['pylic_1_thread_encode']:.1f}x, "
+         f"{coding['ratio']['pylic_1_thread_decode']:.1f}x); same bytes {coding['same_bytes']}, "
+         f"same latents {coding['same_latents']}")
     return report
 
+
+
+# --- entropy coding: pylic's rANS core vs today's CompressAI path, on the same latents ---------------------------
+
+class CompressaiPath:
+    """Entropy coding as pylic did it before `pylic.ps.rans`: CompressAI's modules, torch tensors, and the 16x
+    zero padding that kept its unchecked decoder inside the buffer."""
+
+    def __init__(self, entropy_bottleneck, gaussian_conditional):
+        self.eb, self.gc = entropy_bottleneck, gaussian_conditional
+
+    @staticmethod
+    def _padded(strings: list[bytes], symbols: int) -> list[bytes]:
+        return [s + bytes(16 * len(s) + 4 * (symbols + 16)) for s in strings]
+
+    def encode(self, z: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[list[bytes], list[bytes]]:
+        return self.eb.compress(torch.from_numpy(z)), self.gc.compress(torch.from_numpy(y), torch.from_numpy(idx))
+
+    def decode(self, zs: list[bytes], ys: list[bytes], idx: np.ndarray, size: tuple[int, int]):
+        z = self.eb.decompress(self._padded(zs, self.eb.quantized_cdf.shape[0] * size[0] * size[1]), size).numpy()
+        y = self.gc.decompress(self._padded(ys, int(np.prod(idx.shape[1:]))), torch.from_numpy(idx),
+                               dtype=torch.float32).numpy()
+        return z, y
+
+
+def _best(fn, repeats: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(max(1, repeats)):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def bench_entropy(backend, entropy_modules, frame: np.ndarray, overlap: int = 0, repeats: int = 3) -> dict:
+    """Symbols/s of entropy encode and decode of one frame's latents (every patch, batches of 8 as the codec
+    runs them): CompressAI's path vs pylic's core with 1 thread and with the default threads. Also checks that
+    both decode the same latents and that the v1 bytes are the same."""
+    from pylic.codec.codec import BATCH
+    from pylic.ps.latent import LatentCoder
+    from pylic.ps.rans import default_workers
+
+    grid = TileGrid(frame.shape[0], frame.shape[1], getattr(backend, "patch", 256), overlap)
+    patches = extract(frame, grid)
+    batches = []
+    for i in range(0, grid.count, BATCH):
+        y = backend.analysis(patches[i:i + BATCH])
+        z = backend.hyper_analysis(y)
+        z_hat = LatentCoder(backend.entropy).z_symbols(z)[1]
+        batches.append((np.ascontiguousarray(z, np.float32), np.ascontiguousarray(y, np.float32),
+                        backend.prior_indexes(z_hat)))
+    symbols = sum(z.size + y.size for z, y, _ in batches)
+    size = batches[0][0].shape[-2:]
+    ref = CompressaiPath(*entropy_modules)
+    paths = {"compressai": (lambda b: ref.encode(*b), lambda b, s: ref.decode(*s, b[2], size))}
+    for name, workers in (("pylic_1_thread", 1), ("pylic", default_workers())):
+        coder = LatentCoder(backend.entropy, workers)
+
+        def enc(b, c=coder):
+            return c.encode_z(b[0])[0], c.encode_y(b[1], b[2])
+
+        def dec(b, s, c=coder):
+            return c.decode_z(s[0], size), c.decode_y(s[1], b[2])
+
+        paths[name] = (enc, dec)
+    report: dict = {"symbols": symbols, "patches": grid.count, "workers": default_workers()}
+    decoded, streams = {}, {}
+    for name, (enc, dec) in paths.items():
+        t_enc, streams[name] = _best(lambda: [enc(b) for b in batches], repeats)
+        t_dec, decoded[name] = _best(lambda: [dec(b, s) for b, s in zip(batches, streams[name])], repeats)
+        report[name] = {"encode_symbols_per_s": symbols / t_enc, "decode_symbols_per_s": symbols / t_dec,
+                        "encode_s": t_enc, "decode_s": t_dec}
+    report["same_bytes"] = all(streams[k] == streams["compressai"] for k in paths)
+    report["same_latents"] = all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+                                 for k in paths for a, b in zip(decoded[k], decoded["compressai"]))
+    report["ratio"] = {f"{k}_{s}": report[k][f"{s}_symbols_per_s"] / report["compressai"][f"{s}_symbols_per_s"]
+                       for k in ("pylic", "pylic_1_thread") for s in ("encode", "decode")}
+    return report

@@ -20,15 +20,41 @@ def test_roundtrip_keeps_size_and_is_deterministic(tiny_backend, photo, shape):
 
 def test_entropy_coding_is_lossless(tiny_backend, photo):
     patches = photo[None, :256, :256].transpose(0, 3, 1, 2).copy()
-    coder = LatentCoder(tiny_backend.entropy_bottleneck, tiny_backend.gaussian_conditional)
+    coder = LatentCoder(tiny_backend.entropy)
     y = tiny_backend.analysis(patches)
     z = tiny_backend.hyper_analysis(y)
     z_strings, z_hat = coder.encode_z(z)
-    medians = tiny_backend.entropy_bottleneck._get_medians().detach().numpy().reshape(1, -1, 1, 1)
+    np.testing.assert_array_equal(coder.decode_z(z_strings, z.shape[-2:]), z_hat)
+    medians = tiny_model_medians(tiny_backend)
     np.testing.assert_array_equal(z_hat, np.round(z - medians) + medians)  # EB codes round(z - median)
     idx = tiny_backend.prior_indexes(z_hat)
     y_hat = coder.decode_y(coder.encode_y(y, idx), idx)
     np.testing.assert_array_equal(y_hat, np.round(y))
+
+
+def tiny_model_medians(backend) -> np.ndarray:
+    return backend.model.entropy_bottleneck._get_medians().detach().numpy().reshape(1, -1, 1, 1)
+
+
+def test_v1_bytes_are_compressai_bytes(tiny_backend, photo):
+    """Container v1 substreams are exactly what CompressAI's own compress() writes for the same latents."""
+    patches = photo[None, :256, :256].transpose(0, 3, 1, 2).copy()
+    coder = LatentCoder(tiny_backend.entropy)
+    y = tiny_backend.analysis(patches)
+    z = tiny_backend.hyper_analysis(y)
+    z_strings, z_hat = coder.encode_z(z)
+    assert z_strings == tiny_backend.model.entropy_bottleneck.compress(torch.from_numpy(z))
+    idx = tiny_backend.prior_indexes(z_hat)
+    gc = tiny_backend.model.gaussian_conditional
+    assert coder.encode_y(y, idx) == gc.compress(torch.from_numpy(y), torch.from_numpy(idx))
+
+
+def test_v2_decodes_to_the_v1_picture_in_fewer_bytes(tiny_backend, photo):
+    """Skipping latents outside the frame changes no pixel of it (481x321: two of four patches mostly padding)."""
+    img = np.ascontiguousarray(photo[:321, :481])
+    v1, v2 = Codec(tiny_backend, version=1).encode(img), Codec(tiny_backend).encode(img)
+    assert v1[4] == 1 and v2[4] == 2 and len(v2) < len(v1)
+    np.testing.assert_array_equal(Codec(tiny_backend).decode(v1), Codec(tiny_backend).decode(v2))
 
 
 def test_decoder_matches_whole_pipeline(tiny_model, tiny_backend, photo):
@@ -50,8 +76,10 @@ def test_bad_arrays_are_refused(tiny_backend, bad):
 
 
 def test_header_fields(tiny_backend, photo):
-    data = Codec(tiny_backend, overlap=32).encode(photo[:300, :400])
-    header, subs = bitstream.unpack(data)
-    assert (header.height, header.width, header.patch, header.overlap) == (300, 400, 256, 32)
-    assert header.model_hash == tiny_backend.model_hash and header.model_name == "tiny"
-    assert len(subs) == header.grid.count == 4
+    for version in (1, 2):
+        data = Codec(tiny_backend, overlap=32, version=version).encode(photo[:300, :400])
+        header, subs = bitstream.read(data)
+        assert (header.height, header.width, header.patch, header.overlap) == (300, 400, 256, 32)
+        assert header.model_hash == tiny_backend.model_hash and header.version == version
+        assert header.model_name == ("tiny" if version == 1 else "")
+        assert len(subs) == header.grid.count == 4

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from pylic.codec import Codec
-from pylic.deploy import load
+from pylic.deploy import entropy, load
 from pylic.deploy.example import photo_patches, tiny_quantized
 from pylic.errors import BitstreamError
 from pylic.eval.metrics import psnr
@@ -58,7 +58,8 @@ def test_transforms_equal_the_golden_definitions(emu):
     idx = emu.prior_indexes(z)
     assert idx.dtype == np.int32 and idx.min() >= 0 and idx.max() <= 63
     sigma = torch.from_numpy(q.astype(np.float32) * 2.0 ** -emu.package.manifest.entropy.sigma_position)
-    np.testing.assert_array_equal(idx, emu.gaussian_conditional.build_indexes(sigma).numpy())
+    _, gc = entropy.build_modules(emu.package.manifest.entropy, dict(emu.package.arrays))
+    np.testing.assert_array_equal(idx, gc.build_indexes(sigma).numpy())
     out = emu.synthesis(y)
     f = emu.package.manifest.pixels.output_position
     ref = np.clip(np.floor(_golden(emu, "g_s", y.astype(np.int64)) * 255 / 2**f + 0.5), 0, 255)

@@ -1,17 +1,27 @@
-"""Codec: image <-> `.plic` bytes over any Backend, patch by patch in fixed-size batches."""
+"""Codec: image <-> `.plic` bytes over any Backend, patch by patch in fixed-size batches.
+
+Writes container v2 by default (one stream per patch, only the latent positions that reach the frame) and
+reads v1 and v2; `version=1` writes the old layout (kept for comparisons and old readers).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
-from pylic.codec import bitstream, tiling
-from pylic.codec.entropy import LatentCoder
+from pylic.codec import tiling
 from pylic.errors import BitstreamError, ImageError
 from pylic.imageio import check_size
-from pylic.runtime.backend import Backend
+from pylic.ps import container, container_v1, footprint
+from pylic.ps.latent import LatentCoder
+
+if TYPE_CHECKING:
+    from pylic.runtime.backend import Backend
 
 BATCH = 8  # patches per backend call; fixed so encoder and decoder run the prior on identical batches
+VERSIONS = (1, 2)
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
@@ -25,35 +35,50 @@ def check_image(image: np.ndarray) -> np.ndarray:
 class Codec:
     """`encode(image) -> bytes`, `decode(bytes) -> image`; the same input gives the same bytes."""
 
-    def __init__(self, backend: Backend, patch: int = tiling.PATCH, overlap: int = 0, progress: bool = False):
+    def __init__(self, backend: Backend, patch: int | None = None, overlap: int = 0, progress: bool = False,
+                 version: int = container.VERSION, workers: int | None = None):
+        model_patch = getattr(backend, "patch", None)
+        self.patch = patch if patch is not None else (model_patch or tiling.PATCH)
+        if model_patch is not None and self.patch != model_patch:
+            raise ImageError(f"patch {self.patch} is not the model's patch {model_patch}")
+        if version not in VERSIONS:
+            raise ValueError(f"container version must be one of {VERSIONS}")
         self.backend = backend
-        self.patch = patch
         self.overlap = overlap
         self.progress = progress
-        self.coder = LatentCoder(backend.entropy_bottleneck, backend.gaussian_conditional)
+        self.version = version
+        self.coder = LatentCoder(backend.entropy, workers)
 
     def _batches(self, n: int, desc: str) -> tqdm:
         return tqdm(range(0, n, BATCH), desc=desc, unit="batch", disable=not self.progress, leave=False)
 
+    def _extents(self, grid: tiling.TileGrid) -> list[footprint.Extent]:
+        return footprint.patch_extents(grid, self.backend.layers["g_s"], self.backend.layers["h_s"])
+
     def encode(self, image: np.ndarray) -> bytes:
         image = check_image(image)
-        header = bitstream.Header(self.backend.model_hash, image.shape[0], image.shape[1], self.patch,
-                                  self.overlap, self.backend.name)
+        header = container.Header(self.backend.model_hash, image.shape[0], image.shape[1], self.patch,
+                                  self.overlap, self.backend.name if self.version == 1 else "", 3, self.version)
         grid = header.grid
         patches = tiling.extract(image, grid)
-        subs: list[tuple[bytes, bytes]] = []
+        extents = self._extents(grid)
+        subs: list = []
         for i in self._batches(grid.count, "encode"):
-            x = patches[i:i + BATCH]
-            y = self.backend.analysis(x)
+            y = self.backend.analysis(patches[i:i + BATCH])
             z = self.backend.hyper_analysis(y)
-            z_strings, z_hat = self.coder.encode_z(z)
-            idx = self.backend.prior_indexes(z_hat)
-            y_strings = self.coder.encode_y(y, idx)
-            subs.extend(zip(z_strings, y_strings))
-        return bitstream.pack(header, subs)
+            if self.version == 1:
+                z_strings, z_hat = self.coder.encode_z(z)
+                y_strings = self.coder.encode_y(y, self.backend.prior_indexes(z_hat))
+                subs.extend(zip(z_strings, y_strings))
+            else:
+                ext = extents[i:i + BATCH]
+                z_sym, z_hat = self.coder.z_symbols(z)
+                idx = self.backend.prior_indexes(self.coder.fill_z(z_hat, ext))
+                subs.extend(self.coder.encode_patches(z_sym, y, idx, ext))
+        return container_v1.pack(header, subs) if self.version == 1 else container.pack(header, subs)
 
-    def decode(self, data: bytes, max_pixels: int = bitstream.MAX_PIXELS) -> np.ndarray:
-        header, subs = bitstream.unpack(data, max_pixels)
+    def decode(self, data: bytes, max_pixels: int = container.MAX_PIXELS) -> np.ndarray:
+        header, subs = container.read(data, max_pixels, self.patch)
         if header.model_hash != self.backend.model_hash:
             raise BitstreamError(
                 f"bitstream was made by model {header.model_name or '?'} ({header.model_hash.hex()}), "
@@ -61,11 +86,16 @@ class Codec:
             )
         grid = header.grid
         zs = grid.patch // 64
+        extents = self._extents(grid)
         out = np.empty((grid.count, 3, grid.patch, grid.patch), dtype=np.uint8)
         for i in self._batches(grid.count, "decode"):
             chunk = subs[i:i + BATCH]
-            z_hat = self.coder.decode_z([z for z, _ in chunk], (zs, zs))
-            idx = self.backend.prior_indexes(z_hat)
-            y_hat = self.coder.decode_y([y for _, y in chunk], idx)
+            if header.version == 1:
+                z_hat = self.coder.decode_z([z for z, _ in chunk], (zs, zs))
+                y_hat = self.coder.decode_y([y for _, y in chunk], self.backend.prior_indexes(z_hat))
+            else:
+                ext = extents[i:i + BATCH]
+                decoders, z_hat = self.coder.decode_patches_z(chunk, ext, (zs, zs))
+                y_hat = self.coder.decode_patches_y(decoders, self.backend.prior_indexes(z_hat), ext)
             out[i:i + len(chunk)] = self.backend.synthesis(y_hat)
         return tiling.reassemble(out, grid)

@@ -1,47 +1,38 @@
-"""Per-patch z and y substreams with CompressAI's rANS coder and the model's CDF tables.
-
-z goes through the EntropyBottleneck (it codes round(z - median) per channel); y through the
-zero-mean GaussianConditional with scale-table indexes that the backend derives from z_hat.
-"""
+"""Entropy coding of the codec: `pylic.ps.latent` (numpy tables, pylic's rANS core). This module adds the one
+torch-side step, reading those tables out of CompressAI's modules for the float backend."""
 
 from __future__ import annotations
 
 import numpy as np
-import torch
-from compressai.entropy_models import EntropyBottleneck, GaussianConditional
 
-_WORD = 4
+from pylic.ps.footprint import Layer
+from pylic.ps.latent import EntropyTables, LatentCoder
+from pylic.ps.rans import CdfTables
 
-
-def _padded(strings: list[bytes], symbols: int) -> list[bytes]:
-    """CompressAI's rANS decoder reads its input without bounds checks. A well-formed stream never
-    reads past its end; zero padding sized to the worst case of a crafted stream (every bypass
-    chunk and one renormalisation word per symbol) keeps a malicious one inside the buffer."""
-    return [s + bytes(16 * len(s) + _WORD * (symbols + 16)) for s in strings]
+__all__ = ["EntropyTables", "LatentCoder", "spatial_layers", "tables_from_modules"]
 
 
-class LatentCoder:
-    """Encodes/decodes batches of patch latents; one byte string per patch for z and for y."""
+def tables_from_modules(entropy_bottleneck, gaussian_conditional) -> EntropyTables:
+    """The tables CompressAI's own `compress` would use (so v1 bytes equal CompressAI's)."""
+    eb, gc = entropy_bottleneck, gaussian_conditional
 
-    def __init__(self, entropy_bottleneck: EntropyBottleneck, gaussian_conditional: GaussianConditional):
-        self.eb = entropy_bottleneck
-        self.gc = gaussian_conditional
+    def cdf(m) -> CdfTables:
+        return CdfTables(m.quantized_cdf.numpy(), m.cdf_length.numpy(), m.offset.numpy())
 
-    def encode_z(self, z: np.ndarray) -> tuple[list[bytes], np.ndarray]:
-        """Returns the strings and z_hat as the decoder will see it (decoded, so exactly equal)."""
-        zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
-        strings = self.eb.compress(zt)
-        return strings, self.decode_z(strings, z.shape[-2:])
+    medians = eb._get_medians().detach().reshape(-1).numpy().astype(np.float32)
+    return EntropyTables(cdf(eb), medians, cdf(gc))
 
-    def decode_z(self, strings: list[bytes], size: tuple[int, int]) -> np.ndarray:
-        symbols = self.eb.quantized_cdf.shape[0] * size[0] * size[1]
-        return self.eb.decompress(_padded(strings, symbols), tuple(size)).numpy()
 
-    def encode_y(self, y: np.ndarray, indexes: np.ndarray) -> list[bytes]:
-        yt = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))
-        return self.gc.compress(yt, torch.from_numpy(indexes.astype(np.int32)))
+def spatial_layers(module) -> tuple[Layer, ...]:
+    """(kind, kernel, stride, padding) of every Conv2d / ConvTranspose2d of a torch module, in order."""
+    import torch
 
-    def decode_y(self, strings: list[bytes], indexes: np.ndarray) -> np.ndarray:
-        idx = torch.from_numpy(indexes.astype(np.int32))
-        out = self.gc.decompress(_padded(strings, int(np.prod(indexes.shape[1:]))), idx, dtype=torch.float32)
-        return out.numpy()
+    out: list[Layer] = []
+    for m in module.modules():
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            kind = "deconv" if isinstance(m, torch.nn.ConvTranspose2d) else "conv"
+            if len(set(m.kernel_size)) != 1 or len(set(m.stride)) != 1 or len(set(m.padding)) != 1 \
+                    or tuple(m.dilation) != (1, 1):
+                raise ValueError(f"{m}: the coded footprint assumes square, undilated layers")
+            out.append((kind, int(m.kernel_size[0]), int(m.stride[0]), int(m.padding[0])))
+    return tuple(out)

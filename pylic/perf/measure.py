@@ -22,8 +22,8 @@ def _best(fn, repeats: int) -> float:
 def entropy_seconds_per_symbol(frame: np.ndarray, model=None, name: str = "", repeats: int = 3) -> dict:
     """Time z and y coding (encode and decode) of every patch of `frame` with a float model's latents (a
     `ScaleHyperprior`, or a registry name; default: the registry's default model), through
-    `pylic.codec.entropy.LatentCoder` exactly as the codec calls it; per symbol = time / coded values."""
-    from pylic.codec.entropy import LatentCoder
+    `pylic.ps.latent.LatentCoder` (v1 per-stream calls); per symbol = time / coded values."""
+    from pylic.ps.latent import LatentCoder
     from pylic.codec.tiling import TileGrid, extract
     from pylic.models.registry import DEFAULT_MODEL, load_model
     from pylic.runtime.float_backend import TorchBackend
@@ -35,7 +35,7 @@ def entropy_seconds_per_symbol(frame: np.ndarray, model=None, name: str = "", re
     patches = extract(frame, TileGrid(frame.shape[0], frame.shape[1]))
     y = backend.analysis(patches)
     z = backend.hyper_analysis(y)
-    coder = LatentCoder(backend.entropy_bottleneck, backend.gaussian_conditional)
+    coder = LatentCoder(backend.entropy)
     z_strings, z_hat = coder.encode_z(z)
     idx = backend.prior_indexes(z_hat)
     y_strings = coder.encode_y(y, idx)

@@ -140,7 +140,7 @@ after the DPU cores). Frames are 1280x720 coded with the paper's protocol unless
   fixed overhead) at the fabric clock, one kernel per GDN op; PAR is the widest power of two at which all kernels
   fit the DSPs left (`--gdn-par` overrides); the BRAM a resident gamma needs and the bytes if it is streamed.
 - **PS** (`pylic/perf/ps.py`): symbols x host seconds per symbol (measured by `invoke bench` through
-  `pylic.codec.entropy.LatentCoder`) x an A53 factor of {ps.A53_FACTOR:g} (an assumption stated in `ps.py`: clock
+  `pylic.ps.latent.LatentCoder`) x an A53 factor of {ps.A53_FACTOR:g} (an assumption stated in `ps.py`: clock
   ratio 2.2 times 2-4 per clock), on {pf.ps_cores} cores.
 - **Pipeline** (`pylic/perf/pipeline.py`): the stage graph of `pylic.ps.stages`; pipelined = list schedules of all
   patches over DPU cores, one fabric kernel per GDN op and the PS cores (the shortest of three fixed issue orders,

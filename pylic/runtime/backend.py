@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+
+from pylic.ps.footprint import Layer
+from pylic.ps.latent import EntropyTables
 
 
 class Backend(Protocol):
     name: str
     model_hash: bytes  # 16 bytes identifying the exact weights; written into every bitstream
-    entropy_bottleneck: EntropyBottleneck
-    gaussian_conditional: GaussianConditional
+    entropy: EntropyTables  # the quantized CDFs, lengths, offsets and z medians the rANS coder uses (numpy)
+    layers: dict[str, tuple[Layer, ...]]  # "g_s", "h_s": spatial layers, for the coded footprint (container v2)
 
     def analysis(self, patches: np.ndarray) -> np.ndarray:
         """uint8 (B, 3, P, P) -> y (B, M, P/16, P/16), before rounding."""

@@ -29,6 +29,7 @@ from pylic.deploy.manifest import OpSpec
 from pylic.fixed.gdn_golden import GdnKernel
 from pylic.fixed.gdn_params import GdnLayerParams
 from pylic.ps import pixels, prior
+from pylic.ps.latent import EntropyTables
 from pylic.ps.package import DeployPackage, load, ps_tables
 from pylic.runtime.intconv import IntConv, compile_conv, exact_kernels, verify
 
@@ -126,7 +127,11 @@ class EmulatorBackend:
         m, arrays = pkg.manifest, pkg.arrays
         self.name = name if name is not None else f"emu-{pkg.short_hash}"
         self.model_hash = pkg.model_hash
-        self.entropy_bottleneck, self.gaussian_conditional = entropy.build_modules(m.entropy, dict(arrays))
+        self.patch = m.patch  # the only patch its bitstreams may declare
+        self.entropy = EntropyTables.from_arrays(arrays)
+        self.layers = {t: tuple(("deconv" if op.op == "deconv" else "conv", int(arrays[f"{op.name}.weight"].shape[-1]),
+                                 op.stride, op.padding) for op in m.transforms[t] if op.op in ("conv", "deconv"))
+                       for t in ("g_s", "h_s")}
         workers = threads if threads is not None else torch.get_num_threads()
         self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
         self.programs = {t: _compile(ops, arrays, self._pool, self_check) for t, ops in m.transforms.items()}

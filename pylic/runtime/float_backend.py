@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 import torch
 
+from pylic.codec.entropy import spatial_layers, tables_from_modules
 from pylic.models.hyperprior import ScaleHyperprior
 
 
@@ -31,8 +32,9 @@ class TorchBackend:
         self.model = model.eval()
         self.name = name
         self.model_hash = state_hash(model)
-        self.entropy_bottleneck = model.entropy_bottleneck
-        self.gaussian_conditional = model.gaussian_conditional
+        self.gaussian_conditional = model.gaussian_conditional  # its build_indexes is this backend's prior rule
+        self.entropy = tables_from_modules(model.entropy_bottleneck, model.gaussian_conditional)
+        self.layers = {"g_s": spatial_layers(model.g_s), "h_s": spatial_layers(model.h_s)}
 
     @torch.no_grad()
     def analysis(self, patches: np.ndarray) -> np.ndarray:
