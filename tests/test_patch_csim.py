@@ -52,6 +52,7 @@ def test_csim_is_bit_exact_with_the_codec_tiling(built, frames):
     assert r.vectors == sum(g.count for g in grids) == (20 if overlap == 0 else 35)
     assert r.values == sum(g.count * 256 * 256 * 3 + g.height * g.width * 3 for g in grids)
     assert info.details["acc_bits"] == (8 if overlap == 0 else 20)
+    assert info.estimate["dsp"] == (0 if overlap == 0 else 1)  # the merge's 8 x 13-bit multiply
     assert info.registers["acc"] == 0x28 and info.registers["cols"] == 0x64
 
 

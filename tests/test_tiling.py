@@ -126,3 +126,14 @@ def test_codec_tiling_is_a_re_export_and_ps_tiling_needs_no_torch():
     code = ("import sys, pylic.ps.tiling; "
             "assert 'torch' not in sys.modules and 'compressai' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("h,w,overlap", [(720, 1280, 56), (333, 500, 56), (481, 321, 0), (20, 30, 32)])
+def test_extraction_equals_edge_replicated_padding(h, w, overlap):
+    """Streams encoded before the one-tiling change (np.pad mode="edge") keep their patches, hence their bytes."""
+    frame = np.random.default_rng(h + w).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    grid = TileGrid(h, w, 256, overlap)
+    ph, pw = grid.padded_shape
+    padded = np.pad(frame, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+    want = np.stack([padded[y:y + 256, x:x + 256] for y, x in grid.origins()]).transpose(0, 3, 1, 2)
+    np.testing.assert_array_equal(extract(frame, grid), want)

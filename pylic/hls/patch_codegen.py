@@ -88,7 +88,7 @@ def generate_patch_buffer(root: Path, frames: list[np.ndarray], patch: int = 256
         top=TOP, kind="patch_buffer", layer="frame<->patch", sources=[f"src/{TOP}.cpp"],
         testbench=f"tb/{TOP}_tb.cpp", headers=[f"src/{h}" for h in HEADERS], n_vectors=n_patches,
         registers=register_map([("frame", "pointer"), ("patch", "pointer"), ("acc", "pointer"), *scalars]),
-        estimate=patch_estimate(TOP, patch, ch).to_dict(),
+        estimate=patch_estimate(TOP, patch, ch, overlap).to_dict(),
         details={"patch": patch, "channels": ch, "overlap": overlap, "acc_bits": grid.acc_bits,
                  "input_lut": ctx["lut_source"], "frames": [list(f.shape) for f in frames]},
     )
