@@ -54,6 +54,9 @@ ROWS:
         CHANNELS:
             for (int k = 0; k < CFG::CH; ++k) {
 #pragma HLS PIPELINE II=1
+// each iteration reads and writes its own acc/frame element only
+#pragma HLS DEPENDENCE variable=acc type=inter dependent=false
+#pragma HLS DEPENDENCE variable=frame type=inter dependent=false
                 const int fy = y0 + r, fx = x0 + c;
                 if (fy < height && fx < width) {
                     const bool lead = (top && r < CFG::O) || (left && c < CFG::O);
