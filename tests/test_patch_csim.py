@@ -79,3 +79,22 @@ def test_csim_fails_on_a_wrong_byte_and_on_the_owned_rectangle_rule(built, frame
     finally:
         merged.write_bytes(original)
     assert csim.run(folder, KernelInfo.load(folder)).passed
+
+
+def test_csim_applies_an_int8_input_lut_bit_exactly(frames, tmp_path):
+    """With a package-style int8 LUT the extracted patch is the DPU's NHWC int8 input, byte for byte."""
+    try:
+        csim.ap_types_dir()
+    except ToolError as exc:
+        pytest.skip(str(exc))
+    lut = np.clip(np.round(np.arange(256) * 64 / 255) * 2 - 64, -128, 127).astype(np.int8)  # like PixelSpec's map
+    frame = frames[1]
+    info = generate_patch_buffer(tmp_path, [frame], patch=256, overlap=56, input_lut=lut)
+    folder = tmp_path / info.top
+    assert info.details["input_lut"] == "the deploy package's input LUT"
+    grid = TileGrid(*frame.shape[:2], 256, 56)
+    first = np.frombuffer((folder / "tb_data" / "patches.bin").read_bytes()[:256 * 256 * 3], np.int8)
+    np.testing.assert_array_equal(first.reshape(256, 256, 3), lut[extract(frame, grid)[0].transpose(1, 2, 0)])
+    csim.build(folder, info)
+    r = csim.run(folder, info)
+    assert r.passed and r.vectors == grid.count == 6, r.log
