@@ -31,7 +31,7 @@ def test_generation_is_deterministic(tmp_path):
     frames = [np.random.default_rng(1).integers(0, 256, size=(40, 50, 3)).astype(np.uint8)]
     for out in (tmp_path / "a", tmp_path / "b"):
         generate_gdn(out, p, x, source="unit", par=2)
-        generate_patch_buffer(out, frames, patch=16, overlap=4)
+        generate_patch_buffer(out, frames, patch=64, overlap=0)
     a, b = tree_bytes(tmp_path / "a"), tree_bytes(tmp_path / "b")
     assert a == b and len(a) >= 16
     assert not any(k.endswith(".tmp") for k in a)
@@ -132,7 +132,7 @@ def test_run_hls_tcl_parses_and_runs_the_full_flow(tmp_path):
 
 @pytest.mark.skipif(TCLSH is None, reason="tclsh not installed")
 def test_run_hls_tcl_step_selection(tmp_path):
-    info = generate_patch_buffer(tmp_path, [np.zeros((20, 20, 3), np.uint8)], patch=8, overlap=2)
+    info = generate_patch_buffer(tmp_path, [np.zeros((20, 20, 3), np.uint8)], patch=128, overlap=8)
     calls = run_tcl(tmp_path / info.top / "run_hls.tcl", tmp_path, steps="csynth export")
     assert [c.split()[0] for c in calls if c.endswith("_design") or c.startswith("export")] == [
         "csynth_design", "export_design"]

@@ -56,7 +56,7 @@ def kernels(tmp_path):
     root = tmp_path / "build"
     generate_gdn(root, small_params(), small_vectors(), source="unit")
     generate_gdn(root, small_params(inverse=True, name="g_s.1"), small_vectors(), source="unit")
-    generate_patch_buffer(root, [np.zeros((20, 20, 3), np.uint8)], patch=8, overlap=2)
+    generate_patch_buffer(root, [np.zeros((20, 20, 3), np.uint8)], patch=128, overlap=8)
     return root
 
 

@@ -68,11 +68,15 @@ def gdn_estimate(kernel: str, channels: int, par: int, bus_bytes: int, gamma_bit
                           cycles / (CLOCK_MHZ * 1e3))
 
 
-def patch_estimate(kernel: str, patch: int, channels: int) -> KernelEstimate:
-    """One byte per cycle (II=1 over P x P x CH), either direction; no DSPs; no local buffers."""
+def patch_estimate(kernel: str, patch: int, channels: int, overlap: int = 0) -> KernelEstimate:
+    """One byte per cycle (II=1 over P x P x CH), either direction; no local buffers. Merging multiplies the
+    two (B+1)-bit ramp weights, then the pixel by their product (docs/tiling.md); constants: input LUT, ramp."""
     px = patch * patch
     cycles = px * channels + PIPELINE_OVERHEAD
-    return KernelEstimate(kernel, 0, 0, 0, float(channels), px, cycles, cycles / (CLOCK_MHZ * 1e3))
+    b = overlap.bit_length() + 1  # weight width (B+1)
+    dsp = dsp_per_mult(b, b, False, False) + dsp_per_mult(8, 2 * b - 1, False, False) if overlap else 0
+    return KernelEstimate(kernel, dsp, 0, 256 * 8 + overlap * b, float(channels), px, cycles,
+                          cycles / (CLOCK_MHZ * 1e3))
 
 
 def register_map(args: list[tuple[str, str]]) -> dict[str, int]:
