@@ -127,7 +127,8 @@ def test_end_to_end_with_standins_then_skip_and_one_gamma(tmp_path, standins):
         assert {f"DPUCZDX8G_{i}.{p}" for p in ("M_AXI_GP0", "M_AXI_HP0", "M_AXI_HP2")} <= set(sp)
     assert sp["DPUCZDX8G_3.M_AXI_HP0"] == sp["DPUCZDX8G_3.M_AXI_HP2"] == "HPC1"
     data = {k: v for k, v in sp.items() if not k.endswith("M_AXI_GP0")}
-    assert len(data) == 6 + 2 * 7 and set(data.values()) <= HP_128
+    assert len(data) == 6 + 2 * 6 + 3 and set(data.values()) <= HP_128  # patch buffer: frame and acc share a bundle
+    assert data["patch_buffer_1.frame"] == data["patch_buffer_1.acc"]
     for top in tops:
         assert f"nk={top}:1" in cfg and f"freqHz=300000000:{top}_1.ap_clk" in cfg
         assert "dpu" not in top.lower() and "sfm" not in top.lower()

@@ -18,7 +18,7 @@ from pylic.hls.tools import ToolRun
 from pylic.imageio import write_text
 
 KERNELS = "kernels"
-_M_AXI = re.compile(r"#pragma\s+HLS\s+INTERFACE\s+m_axi\s+port=(\w+)")
+_M_AXI = re.compile(r"#pragma\s+HLS\s+INTERFACE\s+m_axi\s+port=(\w+)(?:.*?\bbundle=(\w+))?")
 
 
 def kernels_dir(ctx: FlowContext) -> Path:
@@ -33,9 +33,11 @@ def kernel_infos(ctx: FlowContext) -> list[KernelInfo]:
     return [KernelInfo(**k) for k in json.loads(path.read_text())["kernels"]]
 
 
-def data_ports(folder: Path, info: KernelInfo) -> tuple[str, ...]:
-    """The kernel's m_axi arguments, read from its generated top source (what v++ `sp=` names)."""
-    ports = tuple(m.group(1) for src in info.sources for m in _M_AXI.finditer((folder / src).read_text()))
+def data_ports(folder: Path, info: KernelInfo) -> tuple[tuple[str, str], ...]:
+    """The kernel's m_axi arguments and their bundles, read from its generated top source: v++ `sp=` names
+    arguments, but arguments in one bundle share one AXI master (one interconnect slot, one memory)."""
+    ports = tuple((m.group(1), m.group(2) or m.group(1))
+                  for src in info.sources for m in _M_AXI.finditer((folder / src).read_text()))
     if not ports:
         raise ToolError(f"{info.top}: no m_axi port in {info.sources}")
     return ports

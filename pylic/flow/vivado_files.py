@@ -39,10 +39,23 @@ def dpu_conf(board: Board) -> str:
 
 @dataclass(frozen=True)
 class LinkKernel:
-    """An HLS kernel to link: its top (= v++ kernel name) and its m_axi bundles (data ports)."""
+    """An HLS kernel to link: its top (= v++ kernel name), its m_axi arguments (what `sp=` names) and the bundle
+    of each (one AXI master per bundle; default: one bundle per argument)."""
 
     top: str
     data_ports: tuple[str, ...]
+    bundles: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, top: str, ports: tuple[tuple[str, str], ...]) -> "LinkKernel":
+        return cls(top, tuple(p for p, _ in ports), tuple(b for _, b in ports))
+
+    def masters(self) -> dict[str, list[str]]:
+        """bundle -> its arguments, in source order."""
+        out: dict[str, list[str]] = {}
+        for port, bundle in zip(self.data_ports, self.bundles or self.data_ports):
+            out.setdefault(bundle, []).append(port)
+        return out
 
 
 def port_map(board: Board, kernels: list[LinkKernel]) -> dict[str, str]:
@@ -52,15 +65,18 @@ def port_map(board: Board, kernels: list[LinkKernel]) -> dict[str, str]:
         for port, mem in pm.items():
             sp[f"{DPU_KERNEL}_{i}.{port}"] = mem
     slots = [m for m in board.kernel_ports]
+    used: dict[str, int] = {}
+    for mem in sp.values():
+        used[mem] = used.get(mem, 0) + 1
     k = 0
     for kern in kernels:
         check_kernel_name(kern.top)
-        for port in kern.data_ports:
-            sp[f"{kern.top}_1.{port}"] = slots[k % len(slots)]
+        for ports in kern.masters().values():  # one master per bundle: all its arguments on one memory port
+            mem = slots[k % len(slots)]
+            sp.update({f"{kern.top}_1.{port}": mem for port in ports})
+            used[mem] = used.get(mem, 0) + 1
             k += 1
-    used: dict[str, int] = {}
     for cu_port, mem in sp.items():
-        used[mem] = used.get(mem, 0) + 1
         data = not cu_port.startswith(f"{DPU_KERNEL}_") or cu_port.split(".")[1] in DPU_DATA_PORTS
         if data and board.memory_ports[mem].width < DATA_WIDTH:
             raise PylicError(f"{cu_port} would sit on {mem}, a {board.memory_ports[mem].width}-bit port")

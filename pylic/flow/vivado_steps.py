@@ -84,7 +84,7 @@ def dpu_xo(ctx: FlowContext) -> list[ToolRun]:
 
 
 def link_kernels(ctx: FlowContext) -> list[vivado_files.LinkKernel]:
-    return [vivado_files.LinkKernel(i.top, data_ports(kernels_dir(ctx) / i.top, i)) for i in kernel_infos(ctx)]
+    return [vivado_files.LinkKernel.of(i.top, data_ports(kernels_dir(ctx) / i.top, i)) for i in kernel_infos(ctx)]
 
 
 def link(ctx: FlowContext) -> list[ToolRun]:
