@@ -12,7 +12,7 @@ from pathlib import Path
 from pylic.errors import PylicError
 from pylic.hls.csim import kernel_folders
 from pylic.hls.kernel_info import KernelInfo
-from pylic.hls.render import write_text
+from pylic.imageio import write_file
 from pylic.hls.synth_report import parse_csynth_xml
 from pylic.hls.tools import ToolRun, find_tool, run_tool
 
@@ -47,7 +47,7 @@ def run_step(root: str | Path, step: str, dry_run: bool = False) -> list[VitisRe
         report = None
         if step == "synth" and not dry_run:
             report = parse_csynth_xml(folder / outputs(info.top)[0])
-            write_text(folder / "csynth.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
+            write_file(folder / "csynth.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
         results.append(VitisResult(info.top, run, report))
     return results
 
