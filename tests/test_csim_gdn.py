@@ -132,4 +132,6 @@ def test_a_model_build_is_its_package_build(build):
     for p in params.values():
         top = kernel_name(p.name, p.inverse)
         assert f"static const int OUT_SHIFT = {p.out_shift};" in (root / top / "src" / f"{top}.h").read_text()
-        assert "{" + ", ".join(str(v) for v in p.gamma_q[0]) in (root / top / "src" / f"{top}.cpp").read_text()
+        cpp = (root / top / "src" / f"{top}.cpp").read_text()
+        for row in (p.gamma_q[0], p.beta_q, p.lut.a, p.lut.b):  # first line (16 values) of each constant array
+            assert ", ".join(str(v) for v in row[:16]) in cpp
