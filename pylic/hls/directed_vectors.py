@@ -13,70 +13,17 @@ x_j = -128 with every other channel non-zero, so every gamma row and column ente
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from pylic.errors import PylicError
-from pylic.fixed.gdn_golden import gdn_trace, lut_entry, normalise
+from pylic.fixed.gdn_golden import gdn_trace
 from pylic.fixed.gdn_params import GdnLayerParams
+from pylic.hls.directed_search import targeted_pixel
+from pylic.hls.mutations import Mutation, catching_pixels, table_mutations
+
+__all__ = ["Mutation", "candidate_pool", "catching_pixels", "directed_vectors", "gamma_pixels", "greedy_cover",
+           "table_mutations"]
 
 MAX_ROWS_PER_MUTATION = 64  # pool pixels kept per mutation for the set cover (bounds its cost)
-SEARCH_CHANNELS = 6  # output channels the targeted search tries per LUT mutation (bounds its cost)
-
-
-@dataclass(frozen=True)
-class Mutation:
-    """One table entry changed by `delta` LSBs: kind "lut_a"/"lut_b" (index k), "beta" (i) or "gamma" (i, j)."""
-
-    kind: str
-    index: tuple[int, ...]
-    delta: int
-
-    def apply(self, p: GdnLayerParams) -> GdnLayerParams:
-        if self.kind == "lut_a":
-            return p.replace(lut=p.lut.with_entry(self.index[0], delta_a=self.delta))
-        if self.kind == "lut_b":
-            return p.replace(lut=p.lut.with_entry(self.index[0], delta_b=self.delta))
-        if self.kind == "beta":
-            beta = p.beta_q.astype(np.int64)
-            beta[self.index] += self.delta
-            return p.replace(beta_q=beta.astype(np.int32))
-        if self.kind == "gamma":
-            gamma = p.gamma_q.astype(np.int64)
-            gamma[self.index] += self.delta
-            return p.replace(gamma_q=gamma.astype(np.int32))
-        raise PylicError(f"unknown mutation kind {self.kind!r}")
-
-    def valid(self, p: GdnLayerParams) -> bool:
-        """The changed entry still fits its stored width (beta >= 1 and gamma >= 0, as quantize_gdn keeps)."""
-        if self.kind in ("lut_a", "lut_b"):
-            v = int((p.lut.a if self.kind == "lut_a" else p.lut.b)[self.index[0]]) + self.delta
-            return -(1 << (p.fmt.lut_bits - 1)) <= v < (1 << (p.fmt.lut_bits - 1))
-        if self.kind == "beta":
-            return 1 <= int(p.beta_q[self.index]) + self.delta < (1 << p.fmt.beta_bits)
-        return 0 <= int(p.gamma_q[self.index]) + self.delta < (1 << p.fmt.gamma_bits)
-
-
-def table_mutations(p: GdnLayerParams, deltas: tuple[int, ...] = (1, -1)) -> list[Mutation]:
-    """Every LUT offset, LUT slope and beta entry changed by each of `deltas` (those that stay valid)."""
-    out = [Mutation(kind, (k,), d) for kind in ("lut_a", "lut_b") for k in range(p.lut.size) for d in deltas]
-    out += [Mutation("beta", (i,), d) for i in range(p.channels) for d in deltas]
-    return [m for m in out if m.valid(p)]
-
-
-def catching_pixels(p: GdnLayerParams, m: Mutation, x: np.ndarray, acc: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Rows of pixels x [P, C] (with their traced acc and output y) on which mutation `m` changes the output.
-    Only the outputs `m` can touch are recomputed, with the golden model's own steps 3-6."""
-    xi = x.astype(np.int64)
-    if m.kind in ("lut_a", "lut_b"):
-        rows, cols = np.nonzero(lut_entry(acc, p) == m.index[0])
-        _, _, y1 = normalise(acc[rows, cols], xi[rows, cols], m.apply(p))
-        return np.unique(rows[y1 != y[rows, cols]])
-    i = m.index[0]
-    step = (np.int64(m.delta) << p.beta_shift) if m.kind == "beta" else m.delta * xi[:, m.index[1]] ** 2
-    _, _, y1 = normalise(acc[:, i] + step, xi[:, i], p)
-    return np.nonzero(y1 != y[:, i])[0]
 
 
 def candidate_pool(channels: int, rng: np.random.Generator, n_random: int = 20000) -> np.ndarray:
@@ -119,88 +66,6 @@ def greedy_cover(hits: list[np.ndarray]) -> list[int]:
         chosen.append(row)
         open_ = [h for h in open_ if row not in h]
     return chosen
-
-
-# x_i tried by the targeted search, large (fine output grid) first; odd steps so that x_i * r meets many
-# rounding boundaries
-NUMERATORS = (127, -128, 113, -105, 97, -91, 83, -77, 71, -64, 58, -52, 45, -39, 33, -27, 21, -15)
-
-
-def _reach(p: GdnLayerParams, i: int, v: int) -> tuple[int, int]:
-    """Range [lo, hi] of acc_i over pixels with x_i = v (every other |x_j| <= 128)."""
-    g = p.gamma_q[i].astype(np.int64)
-    lo = int(p.beta_acc[i]) + int(g[i]) * v * v
-    return lo, lo + (int(g.sum()) - int(g[i])) * 128 * 128
-
-
-def realise(p: GdnLayerParams, i: int, v: int, lo: int, hi: int) -> np.ndarray | None:
-    """A pixel with x_i = v and lo <= acc_i < hi, filling the other channels greedily from the largest gamma
-    down (each takes as much of the remainder as its square allows; the largest channel is then held back
-    one step at a time), or None when the greedy fill misses."""
-    g = p.gamma_q[i].astype(np.int64)
-    order = sorted((j for j in range(p.channels) if j != i and g[j] > 0), key=lambda j: -g[j])
-    base = hi - 1 - int(p.beta_acc[i]) - int(g[i]) * v * v
-    for cap in range(8):
-        px = np.zeros(p.channels, np.int64)
-        px[i] = v
-        rem = base
-        for n, j in enumerate(order):
-            mag = min(128, int(np.sqrt(max(rem, 0) // int(g[j]))))
-            while mag and int(g[j]) * mag * mag > rem:
-                mag -= 1
-            mag = max(mag - cap, 0) if n == 0 else mag
-            px[j] = -mag if mag == 128 or j % 2 else mag
-            rem -= int(g[j]) * mag * mag
-        if rem < 0:
-            return None
-        acc = int(gdn_trace(px[None].astype(np.int8), p).acc[0, i])
-        if lo <= acc < hi:
-            return px.astype(np.int8)
-        if not order:
-            return None
-    return None
-
-
-def _segment_reachable(p: GdnLayerParams, i: int, par: int, seg: int) -> bool:
-    """Whether some accumulator in channel i's reach (any x_i) reads LUT segment `seg` of parity `par`."""
-    lo, hi = _reach(p, i, 0)[0], max(_reach(p, i, v)[1] for v in (0, -128))
-    ib = p.lut.index_bits
-    for k in range(lo.bit_length() - 1, hi.bit_length()):
-        if (k - p.acc_frac) & 1 != par:
-            continue
-        start = ((1 << ib) | seg) << (k - ib) if k >= ib else None
-        if start is not None and start < hi and start + (1 << (k - ib)) > lo:
-            return True
-    return False
-
-
-def targeted_pixel(p: GdnLayerParams, m: Mutation, rng: np.random.Generator, tries: int = 8) -> np.ndarray | None:
-    """A pixel catching LUT mutation `m`: for output channels i, octaves of the entry's parity and all
-    `NUMERATORS` v at once, the in-segment offsets d where the changed entry moves x_i = v's output are found
-    exactly; the first accumulator window of such a (v, d) that `realise` can hit becomes the pixel."""
-    lut, mbits = p.lut, p.lut.index_bits + p.lut.interp_bits
-    par, seg = m.index[0] >> lut.index_bits, m.index[0] & ((1 << lut.index_bits) - 1)
-    mant = (1 << mbits) | (seg << lut.interp_bits) | np.arange(1 << lut.interp_bits, dtype=np.int64)
-    bad = m.apply(p)
-    vs = np.array(NUMERATORS, np.int64)
-    for i in [i for i in rng.permutation(p.channels) if _segment_reachable(p, int(i), par, seg)][:SEARCH_CHANNELS]:
-        reach = [_reach(p, int(i), int(v)) for v in NUMERATORS]
-        lo_v = np.array([lo for lo, _ in reach], np.int64)[:, None]
-        hi_v = np.array([hi for _, hi in reach], np.int64)[:, None]
-        octaves = [k for k in range(max(int(lo_v.min()).bit_length() - 1, mbits), int(hi_v.max()).bit_length())
-                   if (k - p.acc_frac) & 1 == par]
-        for k in octaves:  # windows of width 2**(k - mbits), one per offset d
-            acc = mant[None, :] << (k - mbits)
-            vi, d = np.nonzero((acc + (1 << (k - mbits)) > lo_v) & (acc <= hi_v))  # within reach of x_i = v
-            a, x = acc[0, d], vs[vi]
-            moved = normalise(a, x, p)[2] != normalise(a, x, bad)[2]
-            for vi, d in list(zip(vi[moved], d[moved]))[:tries]:
-                lo = max(int(acc[0, d]), int(lo_v[vi, 0]))
-                hi = min(int(acc[0, d]) + (1 << (k - mbits)), int(hi_v[vi, 0]) + 1)
-                px = realise(p, int(i), int(vs[vi]), lo, hi)
-                if px is not None:
-                    return px
-    return None
 
 
 def directed_vectors(p: GdnLayerParams, seed: int = 0, n_random: int = 20000) -> np.ndarray:
