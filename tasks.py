@@ -316,7 +316,8 @@ QUANT_TASKS: list = [quantize, export, bench, tiling_cost]
 # --- HLS: golden GDN, code generation, csim, synthesis -----------------------------------------
 
 HLS_OUT = "build/hls"
-_MODEL_HELP = "registry name, or 'synthetic' for the seeded stand-in (default: the shipped default model)"
+_MODEL_HELP = ("registry name, or 'synthetic' for the seeded stand-in (default: the shipped default model); "
+               "quantized first (PTQ min/max on the 15 photo patches) into a deploy package, whose kernels are built")
 _PACKAGE_HELP = ("deploy package, shipped name or folder (invoke export): its own GDN parameters, vectors from the "
                  "emulator on real photos; kernels land in OUT/pkg-<short hash>; not with --model/--checkpoint")
 
@@ -325,7 +326,8 @@ _PACKAGE_HELP = ("deploy package, shipped name or folder (invoke export): its ow
             "package": _PACKAGE_HELP, "out": "build folder (kernels land in OUT/<model>)",
             "par": "output channels per cycle in GDN kernels"})
 def gen_hls(c, model=None, checkpoint=None, out=HLS_OUT, par=1, package=None):
-    """Render GDN/iGDN + patch-buffer HLS kernels, testbenches, golden vectors and run_hls.tcl."""
+    """Render a deploy package's GDN/iGDN + patch-buffer HLS kernels, testbenches, photo and directed golden
+    vectors, and run_hls.tcl (a --model is quantized into a package first)."""
     from pylic.hls.project import generate_for
 
     print(f"generated {_run(generate_for, model, checkpoint, out, par, package=package)}")
@@ -376,7 +378,7 @@ def cosim(c, model=None, checkpoint=None, out=HLS_OUT, dry_run=False, package=No
 @task(help={"model": _MODEL_HELP, "checkpoint": "weights file", "out": "folder for gdn_error_table.md/.json"})
 def gdn_error_table(c, model=None, checkpoint=None, out="build/gdn_error"):
     """Fixed-point GDN vs CompressAI float GDN on real photos, for LUT sizes and internal formats."""
-    from pylic.fixed.analysis import write_error_table_for
+    from pylic.eval.gdn_error import write_error_table_for
 
     md, _ = _run(write_error_table_for, model, checkpoint, out)
     print(md.read_text())

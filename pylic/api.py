@@ -10,7 +10,7 @@ import numpy as np
 
 from pylic.codec import Codec, bitstream
 from pylic.errors import BitstreamError, ModelError, PylicError
-from pylic.imageio import read_image, write_bytes, write_image
+from pylic.imageio import read_image, write_file, write_image
 from pylic.models.registry import DEFAULT_MODEL, MODELS, WEIGHTS_DIR, get_spec, load_model
 from pylic.runtime.emulator import EmulatorBackend
 from pylic.runtime.float_backend import TorchBackend
@@ -66,7 +66,7 @@ def encode_file(src: str, dst: str, model: str | None = None, checkpoint: str | 
                 ) -> tuple[bytes, np.ndarray]:
     image = read_image(src, convert_16bit=convert_16bit)
     data = codec_for(model, checkpoint, overlap, progress=True, package=package).encode(image)
-    write_bytes(data, dst)
+    write_file(dst, data)
     return data, image
 
 

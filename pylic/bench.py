@@ -16,7 +16,7 @@ from pylic.codec import Codec
 from pylic.codec.tiling import TileGrid, extract, tile_to_size
 from pylic.eval.metrics import bpp, psnr
 from pylic.eval.rd import timed_round_trip
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 
 def bench_frame(height: int = 720, width: int = 1280) -> tuple[str, np.ndarray]:
@@ -39,7 +39,7 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
     """Time Codec encode + decode of one frame with the float model and with the emulator of its deploy package.
 
     The package is `package` if given, else built here by PTQ on the frame's own patches. `synthetic` uses the
-    seeded stand-in model (`pylic.fixed.synthetic`, widths N/M) when no trained weights are available; timing
+    seeded stand-in model (`pylic.models.synthetic`, widths N/M) when no trained weights are available; timing
     does not depend on the weight values. Writes and returns a JSON report with the emulator/float ratio.
     """
     from pylic.deploy.export import build_package
@@ -49,7 +49,7 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
     from pylic.runtime.float_backend import TorchBackend
 
     if synthetic:
-        from pylic.fixed.synthetic import synthetic_model
+        from pylic.models.synthetic import synthetic_model
 
         float_model = synthetic_model(0, N=N, M=M)
         float_model.update(force=True)
@@ -98,7 +98,7 @@ def bench_emulator(out: str | Path = "out/bench_emulator.json", model: str | Non
     from pylic.perf.measure import perf_inputs  # the performance model's measured inputs (pylic.perf.ps)
 
     report["perf_inputs"] = perf_inputs(frame, float_model, source, csim_root, repeats)
-    write_text(json.dumps(report, indent=1), out)
+    write_file(out, json.dumps(report, indent=1))
     echo(f"{frame_name}: float {times['float']['total']:.2f} s, emulator {times['emulator']['total']:.2f} s "
          f"(ratio {report['ratio']['total']:.2f}; encode {report['ratio']['encode']:.2f}, "
          f"decode {report['ratio']['decode']:.2f}) -> {out}")

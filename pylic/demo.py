@@ -12,7 +12,7 @@ from pylic.errors import PylicError
 from pylic.eval.images import load_skimage
 from pylic.eval.metrics import bpp, psnr
 from pylic.eval.rd import timed_round_trip
-from pylic.imageio import write_bytes, write_image
+from pylic.imageio import write_file, write_image
 from pylic.runtime import EmulatorBackend
 from pylic.zoo.packages import DEFAULT_PACKAGE, shipped_packages
 
@@ -37,7 +37,7 @@ def run_demo(out_dir: str | Path = "out/demo", model: str | None = None, overlap
     echo(f"{'image':22s} {'size':>9s} {'bytes':>7s} {'bpp':>7s} {'PSNR dB':>8s} {'enc s':>6s} {'dec s':>6s}")
     for name, img in images.items():
         data, rec, enc_s, dec_s = timed_round_trip(codec, img)
-        write_bytes(data, out / f"{name}.plic")
+        write_file(out / f"{name}.plic", data)
         write_image(rec, out / f"{name}.png")
         row = {"image": name, "width": img.shape[1], "height": img.shape[0], "bytes": len(data),
                "bpp": bpp(len(data), img), "psnr": psnr(img, rec), "encode_s": enc_s, "decode_s": dec_s}

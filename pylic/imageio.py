@@ -126,9 +126,23 @@ def atomic_write(path: str | Path, write) -> None:
             os.unlink(tmp)
 
 
+def write_file(path: str | Path, data: bytes | str, *, skip_identical: bool = False) -> Path:
+    """The one file writer: `data` (bytes, or text written as UTF-8) to `path`, atomically (`atomic_write`).
+    Path first, like `atomic_write`. With `skip_identical`, a file that already holds exactly `data` is left
+    untouched (its mtime stays), so tools watching mtimes see no change."""
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if skip_identical and path.is_file() and path.stat().st_size == len(raw) and path.read_bytes() == raw:
+        return path
+    atomic_write(path, lambda f: f.write(raw))
+    return path
+
+
 def write_bytes(data: bytes, path: str | Path) -> None:
-    atomic_write(path, lambda f: f.write(data))
+    """Deprecated alias of `write_file(path, data)` (old argument order), kept so other branches merge."""
+    write_file(path, data)
 
 
 def write_text(text: str, path: str | Path) -> None:
-    write_bytes(text.encode("utf-8"), path)
+    """Deprecated alias of `write_file(path, text)` (old argument order), kept so other branches merge."""
+    write_file(path, text)

@@ -7,7 +7,8 @@ import numpy as np
 import torch
 from compressai.layers import GDN
 
-from pylic.fixed import GdnFormat, export_gdn, quantize_gdn
+from pylic.fixed import GdnFormat, quantize_gdn
+from pylic.models.gdn import export_gdn
 
 
 def small_params(c: int = 8, inverse: bool = False, fmt: GdnFormat | None = None, name: str = "g_a.1"):

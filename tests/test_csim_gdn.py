@@ -1,8 +1,10 @@
-"""C simulation of a whole model's kernels: every GDN/iGDN and the patch buffer equal the golden model bit
-for bit on real photo patches, and a perturbed golden model makes csim fail (so it can fail)."""
+"""C simulation of a whole model's kernels: the model goes through the quantizer into a deploy package (the one
+path to HLS), every GDN/iGDN and the patch buffer equal the golden model bit for bit on real photo patches and
+the directed vectors, and a perturbed golden model makes csim fail (so it can fail)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,13 +12,13 @@ import numpy as np
 import pytest
 
 from pylic.errors import ToolError
-from pylic.fixed import activations as act
 from pylic.fixed import gdn_fixed
-from pylic.fixed.synthetic import reference_model
 from pylic.hls import csim
-from pylic.hls.gdn_codegen import write_vectors
+from pylic.hls.from_package import generate_for_package, package_params
+from pylic.hls.gdn_codegen import kernel_name, write_vectors
 from pylic.hls.kernel_info import KernelInfo
-from pylic.hls.project import generate, layer_params
+from pylic.hls.project import quantize_model
+from pylic.models.synthetic import reference_model
 
 pytestmark = [
     pytest.mark.csim,
@@ -26,15 +28,15 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory):
-    """Generate the reference model's kernels once and csim them all (compiles once per session)."""
+    """Quantize the reference model, generate its kernels once and csim them all (compiles once per session)."""
     try:
         csim.ap_types_dir()
     except ToolError as exc:  # hls4ml missing
         pytest.skip(str(exc))
     model, label = reference_model()
-    prepared = layer_params(model)
-    root = generate(model, tmp_path_factory.mktemp("hls"), label, prepared=prepared)
-    return model, root, {r.top: r for r in csim.csim_all(root)}, prepared
+    pkg = quantize_model(model, label)
+    root = generate_for_package(pkg, tmp_path_factory.mktemp("hls"), label=label)
+    return pkg, root, {r.top: r for r in csim.csim_all(root)}, (package_params(pkg), None)
 
 
 def test_every_kernel_is_bit_exact(build):
@@ -44,9 +46,11 @@ def test_every_kernel_is_bit_exact(build):
     for top, r in results.items():
         assert r.passed, f"{top}: {r.mismatches} mismatches of {r.values}; log {r.log}"
         assert r.vectors >= 3
-    # every value of 3 real patches: 128x128, 64x64, 32x32 pixels x 64 channels per GDN layer
-    c = KernelInfo.load(root / "gdn_ga1").details["channels"]
-    assert results["gdn_ga1"].values == 3 * 128 * 128 * c and results["igdn_gs1"].values == 3 * 32 * 32 * c
+    # every value of 3 real patches (128x128, 64x64, 32x32 pixels per GDN layer), then the directed vectors
+    for top, side in (("gdn_ga1", 128), ("igdn_gs1", 32)):
+        info = KernelInfo.load(root / top)
+        assert info.details["photo_vectors"] == 3 and info.n_vectors > 3
+        assert results[top].values == info.n_vectors * side * side * info.details["channels"]
     assert results["patch_buffer"].vectors == 9 + 6 + 4  # windows of astronaut, coffee, chelsea
 
 
@@ -58,7 +62,8 @@ def _rerun_with_expected(folder: Path, x_q: np.ndarray, expected: np.ndarray, pa
 
 
 def _vectors(folder: Path, channels: int) -> np.ndarray:
-    return np.fromfile(folder / "tb_data" / "input.bin", np.int8).reshape(3, -1, channels)
+    return np.fromfile(folder / "tb_data" / "input.bin", np.int8).reshape(KernelInfo.load(folder).n_vectors, -1,
+                                                                          channels)
 
 
 def test_perturbed_lut_entry_makes_csim_fail(build):
@@ -118,10 +123,15 @@ def test_patch_buffer_csim_catches_a_wrong_patch(build):
     assert csim.run(folder, KernelInfo.load(folder)).passed
 
 
-def test_vectors_come_from_real_photos(build):
-    model, root, _, (params, _) = build
-    p = params["g_a.1"]
-    x = _vectors(root / "gdn_ga1", p.channels)
-    want = act.collect(model, act.vector_patches())["g_a.1"].inputs
-    np.testing.assert_array_equal(x.reshape(want.shape), p.in_format.quantize(want).astype(np.int8))
-    assert np.abs(x).max() > 60 and (x != 0).mean() > 0.5  # real, non-trivial activations
+def test_a_model_build_is_its_package_build(build):
+    """`gen-hls --model` goes through the quantizer: the build records the package it made, and every kernel
+    holds that package's parameters (the regeneration is byte-identical: test_hls_package)."""
+    pkg, root, _, (params, _) = build
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["package"] == pkg.content_hash and manifest["precision"] == pkg.manifest.precision
+    for p in params.values():
+        top = kernel_name(p.name, p.inverse)
+        assert f"static const int OUT_SHIFT = {p.out_shift};" in (root / top / "src" / f"{top}.h").read_text()
+        cpp = (root / top / "src" / f"{top}.cpp").read_text()
+        for row in (p.gamma_q[0], p.beta_q, p.lut.a, p.lut.b):  # first line (16 values) of each constant array
+            assert ", ".join(str(v) for v in row[:16]) in cpp

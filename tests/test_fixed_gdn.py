@@ -11,19 +11,13 @@ import torch
 from compressai.layers import GDN
 
 from pylic.errors import ModelError, PylicError
-from pylic.fixed import (
-    GdnFormat,
-    analysis,
-    build_table,
-    export_gdn,
-    gdn_float,
-    gdn_trace,
-    quantize_gdn,
-)
-from pylic.fixed.activations import vector_patches
+from pylic.eval import gdn_error as analysis
+from pylic.eval.photos import vector_patches
+from pylic.fixed import GdnFormat, build_table, gdn_float, gdn_trace, quantize_gdn
 from pylic.fixed.gdn_params import SQ_MAX
 from pylic.fixed.pwl import evaluate
-from pylic.fixed.synthetic import reference_model
+from pylic.models.gdn import export_gdn
+from pylic.models.synthetic import reference_model
 
 
 def perturbed_gdn(c: int, inverse: bool, seed: int = 0) -> GDN:

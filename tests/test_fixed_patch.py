@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pylic.errors import PylicError
-from pylic.fixed import activations as act
+from pylic.eval import photos
 from pylic.fixed import patch_buffer
 from pylic.ps import tiling
 
@@ -34,7 +34,7 @@ def test_bad_luts_raise(lut):
 
 
 def test_vector_patches_are_part_of_calibration_set():
-    cal, vec = act.calibration_patches(), act.vector_patches()
+    cal, vec = photos.calibration_patches(), photos.vector_patches()
     assert len(vec) == 3 and len(cal) == 15
-    for i, v in zip(act.VECTOR_INDICES, vec):
+    for i, v in zip(photos.VECTOR_INDICES, vec):
         np.testing.assert_array_equal(cal[i], v)

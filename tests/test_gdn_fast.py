@@ -24,7 +24,7 @@ POSITIONS = [(4, 5), (0, 7), (7, 0), (-8, 9), (-4, 12), (-8, -10), (9, -6)]  # t
 
 
 def make_params(c: int, inverse: bool, fmt: GdnFormat, in_frac: int, out_frac: int, seed: int) -> GdnLayerParams:
-    """Realistic beta/gamma (as `pylic.fixed.synthetic`): per-channel beta, dense gamma, dominant diagonal."""
+    """Realistic beta/gamma (as `pylic.models.synthetic`): per-channel beta, dense gamma, dominant diagonal."""
     rng = np.random.default_rng(seed)
     beta = 0.05 + 1.5 * rng.random(c)
     gamma = 0.02 * rng.random((c, c)) ** 3 + np.diag(0.05 + 0.5 * rng.random(c))

@@ -14,6 +14,7 @@ import pytest
 from pylic.errors import PylicError, ToolError
 from pylic.hls import render
 from pylic.hls.estimate import dsp_per_mult, gdn_estimate, patch_estimate, register_map
+from pylic.hls.directed_vectors import directed_vectors
 from pylic.hls.gdn_codegen import bus_bytes_for, generate_gdn, kernel_name
 from pylic.hls.patch_codegen import generate_patch_buffer
 from pylic.hls.synth_report import parse_csynth_xml
@@ -59,10 +60,16 @@ def test_vectors_hold_golden_output(tmp_path):
 
     p, x = small_params(inverse=True, name="g_s.3"), small_vectors()
     info = generate_gdn(tmp_path, p, x, source="unit")
-    assert info.top == "igdn_gs3" and info.n_vectors == 3
+    n_directed = info.details["directed_pixels"]
+    assert info.top == "igdn_gs3" and info.details["photo_vectors"] == 3 and n_directed > p.channels
+    assert info.n_vectors == 3 + -(-n_directed // x.shape[1])  # directed pixels padded to whole vectors
     data = tmp_path / info.top / "tb_data"
-    np.testing.assert_array_equal(np.fromfile(data / "input.bin", np.int8).reshape(x.shape), x)
-    np.testing.assert_array_equal(np.fromfile(data / "expected.bin", np.int8).reshape(x.shape), gdn_fixed(x, p))
+    got = np.fromfile(data / "input.bin", np.int8).reshape(info.n_vectors, x.shape[1], p.channels)
+    np.testing.assert_array_equal(got[:3], x)
+    directed = got[3:].reshape(-1, p.channels)
+    np.testing.assert_array_equal(directed[:n_directed], directed_vectors(p))
+    assert not directed[n_directed:].any()  # zero padding
+    np.testing.assert_array_equal(np.fromfile(data / "expected.bin", np.int8).reshape(got.shape), gdn_fixed(got, p))
 
 
 def test_templates_are_strict():

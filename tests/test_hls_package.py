@@ -16,7 +16,7 @@ import torch
 
 from pylic.deploy import gdn_io
 from pylic.errors import PylicError, ToolError
-from pylic.fixed import activations as act
+from pylic.eval import photos
 from pylic.fixed import gdn_fixed
 from pylic.hls import csim
 from pylic.hls.from_package import generate_for_package
@@ -59,8 +59,11 @@ def constants(cpp: str, name: str) -> np.ndarray:
     return np.array([int(v) for v in re.findall(r"-?\d+", m.group(2))], dtype=np.int64)
 
 
-def vectors(folder: Path, channels: int, which: str = "input") -> np.ndarray:
-    return np.fromfile(folder / "tb_data" / f"{which}.bin", np.int8).reshape(3, -1, channels)
+def vectors(folder: Path, channels: int, which: str = "input", photos_only: bool = True) -> np.ndarray:
+    """The kernel's int8 vectors [n, pixels, C]: the 3 photo patches (the directed vectors follow them)."""
+    info = KernelInfo.load(folder)
+    v = np.fromfile(folder / "tb_data" / f"{which}.bin", np.int8).reshape(info.n_vectors, -1, channels)
+    return v[:info.details["photo_vectors"]] if photos_only else v
 
 
 def test_build_is_named_by_and_records_the_package(package, build):
@@ -94,8 +97,9 @@ def test_kernels_hold_the_package_parameters(package, build):
         for key, value in (("OUT_SHIFT", p.out_shift), ("ACC_FRAC", p.acc_frac), ("BETA_SHIFT", p.beta_shift),
                            ("SLOPE_SHIFT", p.lut.slope_shift)):
             assert f"static const int {key} = {value};" in header
-        x = vectors(folder, p.channels)
-        np.testing.assert_array_equal(vectors(folder, p.channels, "expected"), gdn_fixed(x, p))
+        x = vectors(folder, p.channels, photos_only=False)
+        np.testing.assert_array_equal(vectors(folder, p.channels, "expected", False), gdn_fixed(x, p))
+        assert info.details["photo_vectors"] == 3 and info.details["directed_pixels"] > p.channels
 
 
 def _nchw(v: np.ndarray) -> torch.Tensor:
@@ -113,7 +117,7 @@ def test_vectors_are_what_the_emulator_feeds_each_layer(package, build):
     from pylic.runtime.intconv import exact_kernels
 
     pkg, _ = package
-    patches = np.stack([p.transpose(2, 0, 1) for p in act.vector_patches()])
+    patches = np.stack([p.transpose(2, 0, 1) for p in photos.vector_patches()])
     emu = EmulatorBackend(pkg, threads=1)
     try:
         levels = patches.astype(np.float64) / pkg.manifest.pixels.input_scale
@@ -175,8 +179,9 @@ def test_package_kernels_csim_bit_exact(build):
     assert sorted(results) == TOPS
     for top, r in results.items():
         assert r.passed, f"{top}: {r.mismatches} mismatches of {r.values}; log {r.log}"
-    c = KernelInfo.load(build / "gdn_ga1").details["channels"]
-    assert results["gdn_ga1"].values == 3 * 128 * 128 * c and results["igdn_gs1"].values == 3 * 32 * 32 * c
+    for top, side in (("gdn_ga1", 128), ("igdn_gs1", 32)):
+        info = KernelInfo.load(build / top)  # 3 photo patches, then the directed vectors of the same size
+        assert info.n_vectors > 3 and results[top].values == info.n_vectors * side * side * info.details["channels"]
 
 
 def test_vitis_dry_run_on_a_package_build(package, build):

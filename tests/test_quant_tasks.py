@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    from pylic.fixed.synthetic import synthetic_model
+    from pylic.models.synthetic import synthetic_model
 
     root = tmp_path_factory.mktemp("q")
     data = root / "photos"

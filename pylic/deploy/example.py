@@ -1,5 +1,5 @@
 """A tiny, deterministic quantized model and deploy package (tests, docs, quick demos): the seeded synthetic
-scale hyperprior of `pylic.fixed.synthetic`, PTQ-calibrated on patches of scikit-image's bundled photographs."""
+scale hyperprior of `pylic.models.synthetic`, PTQ-calibrated on patches of scikit-image's bundled photographs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def photo_patches(patch: int = 256) -> np.ndarray:
 def tiny_quantized(seed: int = 0, N: int = 8, M: int = 16, precision: str = "mixed"
                    ) -> tuple[ScaleHyperprior, QuantPlan, DeployPackage]:
     from pylic.deploy.export import build_package
-    from pylic.fixed.synthetic import synthetic_model
+    from pylic.models.synthetic import synthetic_model
     from pylic.quant.calibrate import calibrate
 
     model = synthetic_model(seed, N=N, M=M)

@@ -10,7 +10,8 @@ import torch.nn as nn
 from pylic.deploy import entropy, gdn_io
 from pylic.deploy.manifest import FORMAT, FORMAT_VERSION, DeployError, EntropySpec, Manifest, OpSpec, PixelSpec
 from pylic.deploy.store import DeployPackage
-from pylic.fixed.gdn_params import GdnFormat, export_gdn, quantize_gdn
+from pylic.fixed.gdn_params import GdnFormat, quantize_gdn
+from pylic.models.gdn import export_gdn
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.quant.graph import input_tensor, model_ops
 from pylic.quant.plan import QuantPlan

@@ -21,7 +21,7 @@ from typing import Mapping
 import numpy as np
 
 from pylic.deploy.atomic import publish_dir, temp_dir_beside
-from pylic.imageio import write_bytes
+from pylic.imageio import write_file
 from pylic.deploy.manifest import DeployError, Manifest
 from pylic.deploy.validate import validate
 
@@ -91,8 +91,8 @@ def save(pkg: DeployPackage, parent: str | Path) -> Path:
     tmp = temp_dir_beside(final)
     buf = io.BytesIO()
     np.savez(buf, **dict(pkg.arrays))
-    write_bytes(buf.getvalue(), tmp / WEIGHTS)
-    write_bytes(pkg.manifest_json().encode(), tmp / MANIFEST)
+    write_file(tmp / WEIGHTS, buf.getvalue())
+    write_file(tmp / MANIFEST, pkg.manifest_json().encode())
     publish_dir(tmp, final)
     return final
 

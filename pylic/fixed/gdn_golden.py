@@ -63,6 +63,15 @@ def gdn_trace(x_q: np.ndarray, params: GdnLayerParams) -> GdnTrace:
         raise PylicError(f"{params.name}: golden GDN takes int8 input, got {x.dtype}")
     x = x.astype(np.int64)
     acc = _accumulate(x * x, params)
+    h, r, y = normalise(acc, x, params)
+    return GdnTrace(acc=acc, exponent=h, r=r, y=y)
+
+
+def normalise(acc: np.ndarray, x: np.ndarray, params: GdnLayerParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps 3-6 element by element: (h, r, y) of accumulators `acc` and the inputs `x` (= x_q[i]) they
+    normalise, any equal shapes. Separate from the sum so that directed vectors can probe one output."""
+    acc = np.asarray(acc, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64)
     k = _leading_one(acc)
     t = k - params.acc_frac
     parity = t & 1
@@ -73,7 +82,17 @@ def gdn_trace(x_q: np.ndarray, params: GdnLayerParams) -> GdnTrace:
     shift = params.out_shift - h if params.inverse else params.out_shift + h
     p_bits = 8 + params.fmt.lut_bits + 1  # |x_q * r| < 2**(p_bits - 1)
     y = saturate(round_shift(x * r, shift, max_right=p_bits + 1, max_left=8))
-    return GdnTrace(acc=acc, exponent=h, r=r, y=y)
+    return h, r, y
+
+
+def lut_entry(acc: np.ndarray, params: GdnLayerParams) -> np.ndarray:
+    """Index p * 2**index_bits + segment of the LUT entry that step 5 reads for each accumulator."""
+    acc = np.asarray(acc, dtype=np.int64)
+    k = _leading_one(acc)
+    lut = params.lut
+    mantissa = round_shift_trunc(acc, k - lut.index_bits - lut.interp_bits)
+    seg = (mantissa >> lut.interp_bits) & ((1 << lut.index_bits) - 1)
+    return (((k - params.acc_frac) & 1) << lut.index_bits) | seg
 
 
 def round_shift_trunc(v: np.ndarray, s: np.ndarray) -> np.ndarray:

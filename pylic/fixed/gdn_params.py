@@ -156,25 +156,6 @@ class GdnLayerParams:
             raise PylicError(f"malformed GDN parameters: {exc!r}") from None
 
 
-def export_gdn(module) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Effective (beta [C], gamma [C, C], inverse) of a CompressAI `GDN`, through its reparametrizers.
-
-    The stored tensors are reparametrized (sqrt-offset, lower-bounded), so they are not beta/gamma;
-    `beta_reparam`/`gamma_reparam` apply exactly what `GDN.forward` applies. gamma[i, j]: i = output channel.
-    """
-    import torch
-
-    for attr in ("beta", "gamma", "beta_reparam", "gamma_reparam", "inverse"):
-        if not hasattr(module, attr):
-            raise ModelError(f"{type(module).__name__} is not a CompressAI GDN (missing {attr!r})")
-    with torch.no_grad():
-        beta = module.beta_reparam(module.beta).double().cpu().numpy()
-        gamma = module.gamma_reparam(module.gamma).double().cpu().numpy()
-    if gamma.shape != (beta.size, beta.size):
-        raise ModelError(f"GDN gamma shape {gamma.shape} does not match beta {beta.shape}")
-    return beta, gamma, bool(module.inverse)
-
-
 def quantize_gdn(
     name: str,
     beta: np.ndarray,

@@ -4,9 +4,13 @@ on any mismatch; this module only reports."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.util
+import json
 import os
 import re
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +20,7 @@ from tqdm import tqdm
 from pylic.errors import ToolError
 from pylic.hls.kernel_info import KernelInfo
 from pylic.hls.tools import run_tool
+from pylic.imageio import write_file
 
 SUMMARY = re.compile(r"PYLIC_CSIM kernel=(\S+) vectors=(\d+) values=(\d+) mismatches=(\d+)")
 CXXFLAGS = ["-O1", "-std=c++14", "-Wno-unknown-pragmas"]
@@ -51,16 +56,47 @@ def executable(folder: Path, info: KernelInfo) -> Path:
     return folder / "csim" / f"{info.top}_csim"
 
 
+def compile_args(folder: Path, info: KernelInfo) -> list[str]:
+    """The g++ command line of a kernel's csim executable (run in `folder`)."""
+    exe = executable(folder, info).relative_to(folder)
+    return ["g++", *CXXFLAGS, "-Isrc", f"-I{ap_types_dir()}", *info.sources, info.testbench, "-o", str(exe)]
+
+
+@functools.lru_cache(maxsize=1)
+def _compiler_version() -> str:
+    try:
+        return subprocess.run(["g++", "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""  # run_tool reports a missing compiler when it is needed
+
+
+def build_key(folder: Path, info: KernelInfo) -> str:
+    """sha256 of everything the executable is made from: the compiler command and version, every file under
+    src/ and tb/ (sources, the copied headers and the kernel's own generated `src/<top>.h`), and every file
+    kernel.json names. Contents, not mtimes: an edited or regenerated file always rebuilds."""
+    h = hashlib.sha256()
+    h.update(json.dumps([compile_args(folder, info), _compiler_version()]).encode())
+    files = {p for d in ("src", "tb") for p in (folder / d).rglob("*") if p.is_file()}
+    files |= {folder / p for p in (*info.sources, info.testbench, *info.headers)}
+    for path in sorted(files):
+        h.update(f"\0{path.relative_to(folder)}\0".encode())
+        h.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return h.hexdigest()
+
+
 def build(folder: Path, info: KernelInfo, force: bool = False) -> Path:
-    """Compile kernel + testbench unless the executable is newer than every source."""
+    """Compile kernel + testbench unless the executable was built from exactly these inputs (`build_key`,
+    kept beside it in `csim/<top>_csim.key`)."""
     exe = executable(folder, info)
-    sources = [folder / p for p in (*info.sources, info.testbench, *info.headers)]
-    if not force and exe.exists() and all(exe.stat().st_mtime >= s.stat().st_mtime for s in sources):
+    key_file = exe.with_suffix(".key")
+    key = build_key(folder, info)
+    if not force and exe.exists() and key_file.is_file() and key_file.read_text() == key:
         return exe
     (folder / "csim").mkdir(exist_ok=True)
-    args = ["g++", *CXXFLAGS, "-Isrc", f"-I{ap_types_dir()}", *info.sources, info.testbench,
-            "-o", str(exe.relative_to(folder))]
-    run_tool(args, folder, step="csim_build", expected_outputs=(exe.relative_to(folder),), timeout=600)
+    key_file.unlink(missing_ok=True)  # a failed build leaves no key, so the next call compiles again
+    run_tool(compile_args(folder, info), folder, step="csim_build", expected_outputs=(exe.relative_to(folder),),
+             timeout=600)
+    write_file(key_file, key)
     return exe
 
 

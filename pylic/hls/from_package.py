@@ -1,7 +1,7 @@
 """HLS kernels of a deploy package: the GDN/iGDN parameters the emulator (and so the board) runs, with the int8
 vectors each layer really sees when the emulator codes the real photographs.
 
-Vectors: the 3 centre 256x256 patches of `pylic.fixed.activations` (the float build's vector patches) go
+Vectors: the 3 centre 256x256 patches of `pylic.eval.photos.vector_patches` go
 through the emulator's analysis; its latents (integers, saturated to int8 by the DPU: the entropy coder gives
 them back unchanged) go through its synthesis, as the decoder runs it. Each GDN step's input is captured on
 the way, so every kernel's golden output is `gdn_fixed(input, params)` with the package's own parameters.
@@ -17,7 +17,7 @@ import torch
 
 from pylic.deploy.store import DeployPackage, load
 from pylic.errors import PylicError
-from pylic.fixed import activations as act
+from pylic.eval import photos
 from pylic.fixed.gdn_params import GdnLayerParams
 
 LABEL_PREFIX = "pkg-"
@@ -36,6 +36,21 @@ def package_label(package: str | Path | DeployPackage) -> str:
     return LABEL_PREFIX + as_package(package).short_hash
 
 
+def package_params(package: str | Path | DeployPackage) -> dict[str, GdnLayerParams]:
+    """Every GDN/iGDN layer's golden parameters read straight from the package (no emulator run)."""
+    from pylic.deploy import gdn_io
+
+    pkg = as_package(package)
+    out = {}
+    for t in CODED:
+        for op in pkg.manifest.transforms[t]:
+            if op.op in ("gdn", "igdn"):
+                tables = {k: np.asarray(pkg.arrays[f"{op.name}.{k}"]) for k in gdn_io.ARRAYS}
+                out[op.name] = gdn_io.from_package(op.name, op.op == "igdn", op.in_channels, op.input, op.output,
+                                                   op.gdn, tables)
+    return out
+
+
 class _Recorder:
     """Stands in for one GdnStep while the vectors run: keeps its int8 input as [n, H*W, C], then runs it."""
 
@@ -51,10 +66,10 @@ class _Recorder:
 def package_vectors(pkg: DeployPackage) -> tuple[dict[str, GdnLayerParams], dict[str, np.ndarray]]:
     """(params, vectors) of every GDN/iGDN layer in execution order: the parameters of the emulator's own
     GDN steps and the int8 input [3, pixels, C] each step sees while the emulator codes the 3 centre
-    `act.PATCH`-pixel patches of the real photographs (`act.vector_patches()`)."""
+    `photos.PATCH`-pixel patches of the real photographs (`photos.vector_patches()`)."""
     from pylic.runtime.emulator import EmulatorBackend, GdnStep
 
-    patches = act.vector_patches()
+    patches = photos.vector_patches()
     emu = EmulatorBackend(pkg)
     try:
         params: dict[str, GdnLayerParams] = {}
@@ -69,7 +84,7 @@ def package_vectors(pkg: DeployPackage) -> tuple[dict[str, GdnLayerParams], dict
                 program[i] = _Recorder(step, store.setdefault(step.params.name, []))
         if not params:
             raise PylicError("the package has no GDN/iGDN layers: nothing to put in HLS")
-        x = np.ascontiguousarray(np.stack([p.transpose(2, 0, 1) for p in patches]))
+        x = photos.as_batch(patches)
         emu.synthesis(emu.analysis(x))  # latents: integers at position 0, saturated int8, coded losslessly
     finally:
         emu.close()  # the emulator is thrown away: its wrapped programs never run again

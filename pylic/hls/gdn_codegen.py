@@ -10,8 +10,10 @@ from pylic.errors import PylicError
 from pylic.fixed.gdn_golden import gdn_fixed
 from pylic.fixed.gdn_params import GdnLayerParams
 from pylic.hls import render
+from pylic.hls.directed_vectors import directed_vectors
 from pylic.hls.estimate import gdn_estimate, register_map
 from pylic.hls.kernel_info import KernelInfo, tcl_context
+from pylic.imageio import write_file
 
 HEADERS = ("pylic_fixed.h", "gdn_kernel.h")
 
@@ -37,15 +39,32 @@ def write_vectors(folder: Path, params: GdnLayerParams, x_q: np.ndarray,
     y = gdn_fixed(x_q, params) if expected is None else np.ascontiguousarray(expected, dtype=np.int8)
     if y.shape != x_q.shape:
         raise PylicError(f"expected output shape {y.shape} differs from input {x_q.shape}")
-    render.write_bytes(folder / "tb_data" / "input.bin", x_q.tobytes())
-    render.write_bytes(folder / "tb_data" / "expected.bin", y.tobytes())
+    write_file(folder / "tb_data" / "input.bin", x_q.tobytes(), skip_identical=True)
+    write_file(folder / "tb_data" / "expected.bin", y.tobytes(), skip_identical=True)
+
+
+def with_directed(x_q: np.ndarray, directed: np.ndarray) -> np.ndarray:
+    """x_q [n, pixels, C] followed by the directed pixels [D, C], cut into vectors of the same `pixels`
+    (the testbench's one vector size), the last padded with zero pixels (whose output is 0)."""
+    n, pixels, c = x_q.shape
+    extra = -(-directed.shape[0] // pixels)
+    padded = np.zeros((extra * pixels, c), np.int8)
+    padded[:directed.shape[0]] = directed
+    return np.concatenate([x_q.astype(np.int8), padded.reshape(extra, pixels, c)])
 
 
 def generate_gdn(root: Path, params: GdnLayerParams, x_q: np.ndarray, source: str, par: int = 1,
-                 pixels_per_patch: int | None = None) -> KernelInfo:
-    """Render kernel `gdn_*`/`igdn_*` for `params` under `root`, with vectors x_q int8 [n, pixels, C]."""
+                 pixels_per_patch: int | None = None, directed: bool = True) -> KernelInfo:
+    """Render kernel `gdn_*`/`igdn_*` for `params` under `root`, with vectors x_q int8 [n, pixels, C] and
+    (unless `directed` is False) the directed vectors of `pylic.hls.directed_vectors` after them."""
     if x_q.ndim != 3 or x_q.shape[2] != params.channels:
         raise PylicError(f"{params.name}: vectors must be [n, pixels, {params.channels}], got {x_q.shape}")
+    photo_vectors = int(x_q.shape[0])
+    n_directed = 0
+    if directed:
+        extra = directed_vectors(params)
+        n_directed = int(extra.shape[0])
+        x_q = with_directed(x_q, extra)
     c = params.channels
     if par < 1 or c % par:
         raise PylicError(f"{params.name}: PAR={par} must divide the {c} channels")
@@ -77,10 +96,11 @@ def generate_gdn(root: Path, params: GdnLayerParams, x_q: np.ndarray, source: st
                        lut.size, lut.interp_bits, pixels_per_patch or pixels)
     info = KernelInfo(
         top=top, kind="igdn" if params.inverse else "gdn", layer=params.name,
-        sources=[f"src/{top}.cpp"], testbench=f"tb/{top}_tb.cpp", headers=[f"src/{h}" for h in HEADERS],
+        sources=[f"src/{top}.cpp"], testbench=f"tb/{top}_tb.cpp", headers=[f"src/{top}.h", *(f"src/{h}" for h in HEADERS)],
         n_vectors=n_vec, registers=register_map([("src", "pointer"), ("dst", "pointer"), ("n_pixels", "scalar")]),
         estimate=est.to_dict(),
         details={"channels": c, "par": par, "bus_bytes": bus, "pixels_per_vector": pixels,
+                 "photo_vectors": photo_vectors, "directed_pixels": n_directed,
                  "in_frac": params.in_frac, "out_frac": params.out_frac, "format": params.fmt.to_dict()},
     )
     render.render_to(env, "run_hls.tcl.j2", folder / "run_hls.tcl", **tcl_context(info))

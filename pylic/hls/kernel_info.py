@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pylic.errors import PylicError
-from pylic.hls.render import write_text
+from pylic.imageio import write_file
 
 PART = "xczu9eg-ffvb1156-2-e"  # ZCU102
 CLOCK_MHZ = 300  # the kernels' target clock (estimate.py uses it too)
@@ -30,7 +30,8 @@ class KernelInfo:
     details: dict = field(default_factory=dict)
 
     def save(self, folder: Path) -> Path:
-        return write_text(folder / "kernel.json", json.dumps(asdict(self), indent=1, sort_keys=True) + "\n")
+        return write_file(folder / "kernel.json", json.dumps(asdict(self), indent=1, sort_keys=True) + "\n",
+                          skip_identical=True)
 
     @classmethod
     def load(cls, folder: str | Path) -> KernelInfo:

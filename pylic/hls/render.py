@@ -9,9 +9,28 @@ import jinja2
 import numpy as np
 
 from pylic.errors import PylicError
-from pylic.imageio import atomic_write
+from pylic.imageio import write_file
 
-HLS_DIR = Path(__file__).resolve().parents[2] / "hls"
+SOURCE_HLS_DIR = Path(__file__).resolve().parents[2] / "hls"  # the source of truth, in a checkout
+WHEEL_PACKAGE = "pylic.hls_files"  # the same folder inside an installed wheel (setup.py maps it)
+
+
+def hls_dir() -> Path:
+    """The HLS templates/headers folder: the checkout's hls/ (source tree, editable install), else the copy an
+    installed wheel carries as `pylic.hls_files`."""
+    if (SOURCE_HLS_DIR / "templates").is_dir():
+        return SOURCE_HLS_DIR
+    import importlib.util
+
+    spec = importlib.util.find_spec(WHEEL_PACKAGE)
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(loc) / "templates").is_dir():
+            return Path(loc)
+    raise PylicError(f"HLS templates not found: neither {SOURCE_HLS_DIR} nor the {WHEEL_PACKAGE} package data "
+                     "(reinstall pylic)")
+
+
+HLS_DIR = hls_dir()
 TEMPLATES = HLS_DIR / "templates"
 INCLUDE = HLS_DIR / "include"
 FORBIDDEN_NAME_PARTS = ("dpu", "sfm")  # VART claims any compute unit whose name contains these (HW_FLOW §5.5)
@@ -28,8 +47,6 @@ def c_array(values: np.ndarray, per_line: int = 16, indent: str = "    ") -> str
 
 
 def environment() -> jinja2.Environment:
-    if not TEMPLATES.is_dir():
-        raise PylicError(f"HLS templates not found at {TEMPLATES} (pylic must run from its source tree)")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
@@ -54,25 +71,22 @@ def check_kernel_name(name: str) -> str:
 
 
 def write_text(path: Path, text: str) -> Path:
-    return write_bytes(path, text.encode())
+    """Deprecated alias of `pylic.imageio.write_file(path, text, skip_identical=True)`."""
+    return write_file(path, text, skip_identical=True)
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
-    """Write via a temp file and rename, so a reader never sees half a file. An identical file is left
-    untouched, so its mtime stays and csim does not recompile unchanged kernels."""
-    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        return path
-    atomic_write(path, lambda f: f.write(data))
-    return path
+    """Deprecated alias of `pylic.imageio.write_file(path, data, skip_identical=True)`."""
+    return write_file(path, data, skip_identical=True)
 
 
 def render_to(env: jinja2.Environment, template: str, path: Path, **context) -> Path:
-    return write_text(path, env.get_template(template).render(**context))
+    return write_file(path, env.get_template(template).render(**context), skip_identical=True)
 
 
 def copy_headers(dest: Path, names: tuple[str, ...]) -> None:
     """Copy hand-written headers into a kernel's src/ so the build folder is self-contained for vitis_hls."""
     dest.mkdir(parents=True, exist_ok=True)
     for n in names:
-        write_bytes(dest / n, (INCLUDE / n).read_bytes())
+        write_file(dest / n, (INCLUDE / n).read_bytes(), skip_identical=True)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pylic.errors import ToolError
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 XILINX_VERSION = "2022.1"  # tool set A of HW_FLOW.md (PYNQ 3.0 + DPU-PYNQ 2.5)
 
@@ -60,7 +60,7 @@ def _write_script(path: Path, cwd: Path, args: list[str], env: dict[str, str]) -
     lines = ["#!/bin/sh", "# Written by pylic: replays this step exactly.", "set -e", f"cd {shlex.quote(str(cwd))}"]
     lines += [f"export {k}={shlex.quote(v)}" for k, v in sorted(env.items())]
     lines.append("exec " + shlex.join(args))
-    write_text("\n".join(lines) + "\n", path)
+    write_file(path, "\n".join(lines) + "\n")
     path.chmod(0o755)
 
 

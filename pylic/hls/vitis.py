@@ -12,7 +12,7 @@ from pathlib import Path
 from pylic.errors import PylicError
 from pylic.hls.csim import kernel_folders
 from pylic.hls.kernel_info import KernelInfo
-from pylic.hls.render import write_text
+from pylic.imageio import write_file
 from pylic.hls.synth_report import parse_csynth_xml
 from pylic.hls.tools import ToolRun, find_tool, run_tool
 
@@ -41,7 +41,7 @@ def run_kernel(folder: Path, info: KernelInfo, step: str, dry_run: bool = False,
     report = None
     if step == "synth" and not dry_run:
         report = parse_csynth_xml(folder / outputs(info.top)[0])
-        write_text(folder / "csynth.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
+        write_file(folder / "csynth.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
     return VitisResult(info.top, run, report)
 
 

@@ -108,9 +108,9 @@ class QuantPlan:
             raise QuantError(f"malformed quant plan: {exc}") from None
 
     def save(self, path: str | Path) -> None:
-        from pylic.imageio import write_text
+        from pylic.imageio import write_file
 
-        write_text(json.dumps(self.to_dict(), indent=1), path)
+        write_file(path, json.dumps(self.to_dict(), indent=1))
 
     @classmethod
     def load(cls, path: str | Path) -> "QuantPlan":

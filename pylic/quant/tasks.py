@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 from pylic.errors import ModelError
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.quant.calibrate import calibrate, calibration_patches
@@ -84,7 +84,7 @@ def run_quantize(out: str, model: str | None = None, checkpoint: str | None = No
                "total_s": round(time.time() - t0, 2),
                "steps": steps if mode == "qat" else 0, "notes": list(plan.notes),
                "shifts": {k: [v.shift_cut, v.shift_bias] for k, v in plan.layers.items()}}
-    write_text(json.dumps(summary, indent=1), folder / SUMMARY)
+    write_file(folder / SUMMARY, json.dumps(summary, indent=1))
     return summary
 
 

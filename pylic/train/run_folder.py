@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from pylic.imageio import write_bytes
+from pylic.imageio import write_file
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.runtime.float_backend import state_hash
 from pylic.train import checkpoint as ckpt
@@ -25,7 +25,7 @@ class RunFolder:
         """Write config.json and open log.jsonl for appending (rank 0)."""
         if self.env.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            write_bytes(json.dumps(config, indent=2).encode(), self.out / "config.json")
+            write_file(self.out / "config.json", json.dumps(config, indent=2))
             self._log = (self.out / "log.jsonl").open("a")
 
     def log(self, rec: dict) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pylic.deploy.atomic import publish_dir, temp_dir_beside
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 from pylic.deploy.store import MANIFEST, load
 from pylic.errors import ModelError
 
@@ -78,7 +78,7 @@ def publish_package(folder: str | Path, name: str, lmbda: float, description: st
             "precision": pkg.manifest.precision, "config": pkg.manifest.config.to_dict(),
             "description": description, "recipe": recipe or {}}
     path = root / f"{name}.json"
-    write_text(json.dumps(meta, indent=2) + "\n", path)
+    write_file(path, json.dumps(meta, indent=2) + "\n")
     return path
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from pylic.models import HyperpriorConfig, ScaleHyperprior
+from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
 
 
 def synthetic_model(seed: int = 0, N: int = 64, M: int = 128) -> ScaleHyperprior:
@@ -17,7 +17,7 @@ def synthetic_model(seed: int = 0, N: int = 64, M: int = 128) -> ScaleHyperprior
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = ScaleHyperprior(HyperpriorConfig.uniform(N, M))
-    from pylic.fixed.activations import gdn_modules
+    from pylic.models.gdn import gdn_modules
 
     with torch.no_grad():
         model.g_a[6].weight.mul_(8.0)
@@ -37,3 +37,30 @@ def reference_model(name: str = "pylic-hp-q2"):
     if name in MODELS and MODELS[name].weights_path is not None and MODELS[name].weights_path.is_file():
         return load_model(name), name
     return synthetic_model(), "synthetic"
+
+
+SYNTHETIC = "synthetic"  # the seeded stand-in's name on the command line (CI without trained weights)
+
+
+def label_for(name: str | None, checkpoint: str | None) -> str:
+    """Build-folder name of a model: its registry name, else the checkpoint's file stem (its folder's name
+    for generic stems such as runs/hp-base/checkpoint.pt -> hp-base)."""
+    from pathlib import Path
+
+    if name:
+        return name
+    if checkpoint:
+        path = Path(checkpoint)
+        return path.parent.name if path.stem in ("checkpoint", "model", "weights") and path.parent.name else path.stem
+    from pylic.models.registry import DEFAULT_MODEL
+
+    return DEFAULT_MODEL
+
+
+def resolve_model(name: str | None, checkpoint: str | None):
+    """(model, label): a registry model / checkpoint through `load_model`, or the synthetic stand-in."""
+    if name == SYNTHETIC:
+        return synthetic_model(), SYNTHETIC
+    from pylic.models import load_model
+
+    return load_model(name, checkpoint), label_for(name, checkpoint)

@@ -21,11 +21,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from pylic.fixed import activations as act
+from pylic.eval import gdn_activations as act
+from pylic.eval.photos import calibration_patches
 from pylic.fixed.formats import int8
 from pylic.fixed.gdn_golden import gdn_trace
-from pylic.fixed.gdn_params import GdnFormat, export_gdn, quantize_gdn
-from pylic.imageio import write_text
+from pylic.fixed.gdn_params import GdnFormat, quantize_gdn
+from pylic.models.gdn import export_gdn, gdn_modules
+from pylic.imageio import write_file
 
 DEFAULT = GdnFormat()
 
@@ -61,10 +63,10 @@ def prepare(model, images: list[np.ndarray] | None = None) -> list[LayerData]:
     """Activations on real photos, calibrated positions, and GDN.forward references."""
     import torch
 
-    images = images if images is not None else act.calibration_patches()
+    images = images if images is not None else calibration_patches()
     acts = act.collect(model, images)
     positions = act.calibrate(acts)
-    modules = dict(act.gdn_modules(model))
+    modules = dict(gdn_modules(model))
     out = []
     for name, a in acts.items():
         in_frac, out_frac = positions[name]
@@ -152,7 +154,7 @@ def to_markdown(rows: list[dict]) -> str:
 
 def write_error_table(model, out_dir: str | Path, model_label: str) -> tuple[Path, Path]:
     """Compute the table and the RD cost, write `gdn_error_table.md` and `.json` (temp file, then rename)."""
-    from pylic.fixed.rd_cost import rd_cost, rd_markdown
+    from pylic.eval.gdn_rd_cost import rd_cost, rd_markdown
 
     rows = error_table(model)
     rd = rd_cost(model, [("default", DEFAULT), ("all 8-bit", GdnFormat.all_8bit())])
@@ -164,14 +166,14 @@ def write_error_table(model, out_dir: str | Path, model_label: str) -> tuple[Pat
     paths = []
     for name, text in (("gdn_error_table.md", md), ("gdn_error_table.json", json.dumps(
             {"model": model_label, "rows": rows, "rd": rd}, indent=1, sort_keys=True) + "\n")):
-        write_text(text, out / name)
+        write_file(out / name, text)
         paths.append(out / name)
     return paths[0], paths[1]
 
 
 def write_error_table_for(name: str | None, checkpoint: str | None, out_dir: str | Path) -> tuple[Path, Path]:
     """`write_error_table` for a model named on the command line (or 'synthetic')."""
-    from pylic.hls.project import resolve_model
+    from pylic.models.synthetic import resolve_model
 
     model, label = resolve_model(name, checkpoint)
     return write_error_table(model, out_dir, label)

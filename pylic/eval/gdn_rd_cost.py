@@ -12,7 +12,8 @@ import copy
 import numpy as np
 import torch
 
-from pylic.fixed import activations as act
+from pylic.eval import gdn_activations as act
+from pylic.eval.photos import calibration_patches
 from pylic.fixed.gdn_golden import GdnKernel
 from pylic.fixed.gdn_params import GdnFormat, GdnLayerParams
 
@@ -50,9 +51,7 @@ class Int8FloatGdn(torch.nn.Module):
 def with_golden_gdn(model, fmt: GdnFormat, prepared=None, ideal: bool = False):
     """A copy of `model` whose GDN layers are `GoldenGdn` (or `Int8FloatGdn` if `ideal`) at calibrated
     positions."""
-    from pylic.hls.project import layer_params
-
-    params, _ = prepared if prepared is not None else layer_params(model, fmt)
+    params, _ = prepared if prepared is not None else act.layer_params(model, fmt)
     clone = copy.deepcopy(model)
     for name, p in params.items():
         seq, idx = name.split(".")
@@ -77,16 +76,14 @@ def _rd(model, images: list[np.ndarray]) -> tuple[float, float]:
 
 def rd_cost(model, formats: list[tuple[str, GdnFormat]], images: list[np.ndarray] | None = None) -> list[dict]:
     """PSNR/bpp of the float model and of each fixed-point GDN format, on real photo patches."""
-    from pylic.hls.project import layer_params
-
-    images = images if images is not None else act.calibration_patches()
+    images = images if images is not None else calibration_patches()
     p0, b0 = _rd(model, images)
     rows = [{"label": "float GDN (CompressAI)", "psnr": p0, "bpp": b0, "d_psnr": 0.0, "d_bpp_pct": 0.0}]
-    acts = act.collect(model, act.calibration_patches())
+    acts = act.collect(model, calibration_patches())
     variants = [("float GDN between int8 quantizers (ideal kernel)", formats[0][1], True)]
     variants += [(label, fmt, False) for label, fmt in formats]
     for label, fmt, ideal in variants:
-        p, b = _rd(with_golden_gdn(model, fmt, layer_params(model, fmt, acts), ideal), images)
+        p, b = _rd(with_golden_gdn(model, fmt, act.layer_params(model, fmt, acts), ideal), images)
         rows.append({"label": label, "psnr": p, "bpp": b, "d_psnr": p - p0, "d_bpp_pct": 100 * (b / b0 - 1)})
     return rows
 
