@@ -139,6 +139,12 @@ class EmulatorBackend:
         v = (q * 255 + (1 << (f - 1))) >> f if f > 0 else (q * 255) << -f
         return v.clamp_(0, 255).to(torch.uint8).numpy()
 
+    def op_steps(self, transform: str, ops: tuple[str, ...]) -> list[Step]:
+        """The compiled steps of a run of `transform`'s ops (a DPU segment or one GDN op): the board's host mode
+        stands them in for one xmodel or one HLS kernel."""
+        spec = tuple(o for o in self.package.manifest.transforms[transform] if o.name in ops)
+        return _compile(spec, self.package.arrays, self._pool, False)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
