@@ -227,3 +227,11 @@ def split(steps: Sequence[Step], units: Sequence[str]) -> Plan:
     while hi > lo and units[hi - 1] == "ps":
         hi -= 1
     return Plan(tuple(steps[:lo]), tuple(steps[lo:hi]), tuple(steps[hi:]))
+
+
+def overhead_per_patch(patches: int = 1000, lanes: int = 3, stages: int = 14, mode: Mode = "pipelined") -> float:
+    """Seconds the scheduler itself spends per patch: a run whose stages do nothing, divided by the patches."""
+    noop = tuple(Step(f"s{i}", lambda job, lane: None) for i in range(stages))
+    plan = Plan(noop[:1], noop[1:-1], noop[-1:])
+    _, report = Scheduler(plan, lanes, mode).run({} for _ in range(patches))
+    return report.wall_s / patches
