@@ -368,4 +368,24 @@ def gdn_error_table(c, model=None, checkpoint=None, out="build/gdn_error"):
 
 HLS_TASKS: list = [gen_hls, csim, synth, cosim, gdn_error_table]
 
-ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS)
+# --- board: deploy to a PYNQ board ---------------------------------------------------------------
+
+
+@task(help={"host": "board host name or address (ssh reachable)",
+            "overlay": "overlay folder (dpu.bit/.hwh/.xclbin, kernels.json, xmodels/)",
+            "package": "deploy package: shipped name or folder", "user": "ssh user on the board",
+            "remote": "folder on the board (inside PYNQ's Jupyter root)", "port": "ssh port",
+            "photo": "optional image copied as photo.png for the notebooks",
+            "dry_run": "print the ssh/scp commands without running them"})
+def deploy(c, host, overlay, package="pylic-student-q2-int8", user="xilinx", remote="", port=22, photo=None,
+           dry_run=False):
+    """Copy overlay, deploy package, pylic and notebooks to a board; print how to open the notebook."""
+    from pylic.board.deploy import REMOTE, deploy as run_deploy
+
+    _run(run_deploy, host, overlay, package, dry_run=dry_run, user=user, remote=remote or REMOTE, port=port,
+         photo=photo)
+
+
+BOARD_TASKS: list = [deploy]
+
+ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS, *BOARD_TASKS)

@@ -6,7 +6,7 @@ behind the very interfaces the board uses.
   `execute_async`/`wait` on int8 NHWC arrays; it runs the emulator's compiled ops of its segment. The same
   `DpuRunners` then checks dims and fix positions against the package exactly as on the board.
 - GDN/iGDN: a `SimKernel` register file per op (offsets from a kernel interface generated here in the flow's
-  layout, see `host_interface`) over `SimMemory` buffers, computing with the golden `GdnKernel`; the same
+  layout, see `interface_doc`) over `SimMemory` buffers, computing with the golden `GdnKernel`; the same
   `GdnDriver`/`HlsKernel` write its registers, flush and invalidate.
 Threads are the lanes. Needs torch (the emulator); the board never imports this module.
 """
@@ -80,9 +80,9 @@ class EmulatedVart:
         return EmulatedRunner(subgraph, self.emulator.op_steps(seg.transform, seg.ops), self.io[subgraph], core)
 
 
-def host_interface(transforms: Any) -> tuple[KernelSpec, ...]:
-    """A kernel interface in the flow's schema for the package's GDN/iGDN ops, with the register layout Vitis
-    HLS gives the `src, dst, n_pixels` top (pointers 0x10/0x1c, scalar 0x28; HW_FLOW.md §2)."""
+def interface_doc(transforms: Any) -> dict:
+    """A kernel interface document in the flow's schema for the package's GDN/iGDN ops, with the register layout
+    Vitis HLS gives the `src, dst, n_pixels` top (pointers at 0x10/0x1c, the scalar at 0x28; HW_FLOW.md §2)."""
     kernels = []
     for ops in transforms.values():
         for op in ops:
@@ -93,7 +93,16 @@ def host_interface(transforms: Any) -> tuple[KernelSpec, ...]:
                                 "args": {"src": {"offset": 0x10, "bits": 64, "kind": "pointer"},
                                          "dst": {"offset": 0x1C, "bits": 64, "kind": "pointer"},
                                          "n_pixels": {"offset": 0x28, "bits": 32, "kind": "scalar"}}})
-    return parse({"schema": "pylic-kernel-interface/1", "kernels": kernels})
+    return {"schema": "pylic-kernel-interface/1", "kernels": kernels}
+
+
+def sim_gdn_device(emulator: Any, spec: KernelSpec, memory: SimMemory) -> SimKernel:
+    """A simulated register file for `spec.op` computing with the emulator's golden GDN/iGDN kernel."""
+    m = emulator.package.manifest
+    t = spec.op.split(".")[0]  # type: ignore[union-attr]
+    step = emulator.op_steps(t, (spec.op,))[0]
+    channels = next(o.in_channels for o in m.transforms[t] if o.name == spec.op)
+    return SimKernel(spec, memory, gdn_compute(step.kernel, channels))
 
 
 def host_hardware(emulator: Any, cores: int = 3, log_depth: int = 4096) -> tuple[Hardware, EmulatedVart]:
@@ -107,10 +116,8 @@ def host_hardware(emulator: Any, cores: int = 3, log_depth: int = 4096) -> tuple
     runners = DpuRunners({s: s for s in io}, io, cores, vart.create)
     memory = SimMemory(collections.deque(maxlen=log_depth))  # type: ignore[arg-type]
     gdn = {}
-    for spec in host_interface(m.transforms):
-        t = spec.op.split(".")[0]  # type: ignore[union-attr]
-        step = emulator.op_steps(t, (spec.op,))[0]
-        channels = next(o.in_channels for o in m.transforms[t] if o.name == spec.op)
-        device = SimKernel(spec, memory, gdn_compute(step.kernel, channels))
+    for spec in parse(interface_doc(m.transforms)):
+        device = sim_gdn_device(emulator, spec, memory)
+        channels = next(o.in_channels for ops in m.transforms.values() for o in ops if o.name == spec.op)
         gdn[spec.op] = GdnDriver(HlsKernel(spec, device), memory.allocate, channels, (m.patch // 2) ** 2)
     return Hardware(runners, gdn), vart

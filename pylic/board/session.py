@@ -4,8 +4,9 @@
     codec = open_codec("/home/xilinx/pylic/package", overlay="/home/xilinx/pylic/overlay")   # the board
     data = codec.encode(image); image2 = codec.decode(data); codec.last_report.summary()
 
-The header's model name follows `pylic.api.backend_for` (a shipped package's name, else `emu-<folder>`), so
-host, board and the plain emulator `Codec` write the same bytes.
+The header's model name is the shipped package's name when the package's hash is a shipped one (also for a
+copy of it, e.g. the `package/` folder `invoke deploy` writes on the board), else `emu-<folder>`, as
+`pylic.api.backend_for` names it, so host, board and the plain emulator `Codec` write the same bytes.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ class Session:
 
 def _package(ref: str | Path) -> tuple[Any, str]:
     from pylic.deploy import load  # noqa: PLC0415 (torch-free once issue 9 lands)
-    from pylic.zoo.packages import resolve_package, shipped_packages  # noqa: PLC0415
+    from pylic.zoo.packages import package_for_hash, resolve_package  # noqa: PLC0415
 
-    folder = resolve_package(ref)
-    name = str(ref) if str(ref) in shipped_packages() else f"emu-{folder.name}"
-    return load(folder), name
+    pkg = load(resolve_package(ref))
+    shipped = package_for_hash(pkg.model_hash)  # a copied shipped package keeps its name (board == host bytes)
+    return pkg, shipped.name if shipped else f"emu-{Path(resolve_package(ref)).name}"
 
 
 def open_session(package: str | Path, overlay: str | Path | None = None, cores: int = 3) -> Session:
