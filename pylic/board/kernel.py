@@ -83,6 +83,17 @@ class HlsKernel:
             time.sleep(self.poll_s)  # also releases the GIL for the other lanes
 
 
+    def call(self, inputs: tuple[DeviceBuffer, ...] = (), outputs: tuple[DeviceBuffer, ...] = (),
+             **args: int | DeviceBuffer) -> None:
+        """One complete transaction: flush `inputs`, write `args`, start and wait, invalidate `outputs`."""
+        for buf in inputs:
+            buf.flush()
+        self.set_args(**args)
+        self.start()
+        for buf in outputs:
+            buf.invalidate()
+
+
 class GdnDriver:
     """One GDN/iGDN kernel: int8 (..., C) channels-last in, same shape out."""
 
@@ -100,8 +111,5 @@ class GdnDriver:
             raise BoardError(f"{self.kernel.spec.top}: {n} pixels exceed its buffers ({self.max_pixels})")
         with self.lock:
             self.src[: x.size] = x.reshape(-1)
-            self.src.flush()
-            self.kernel.set_args(src=self.src, dst=self.dst, n_pixels=n)
-            self.kernel.start()
-            self.dst.invalidate()
+            self.kernel.call((self.src,), (self.dst,), src=self.src, dst=self.dst, n_pixels=n)
             return np.array(self.dst[: x.size], dtype=np.int8).reshape(x.shape)

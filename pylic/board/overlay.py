@@ -72,9 +72,10 @@ class LicOverlay:
         self.drivers = driver_classes(kernels, pynq.DefaultIP)
         self.overlay = pynq.Overlay(str(folder / "dpu.bit"))
         gdn = {}
+        self.kernels = {k.top: HlsKernel(k, getattr(self.overlay, k.instances[0]), kernel_timeout_s) for k in kernels}
         for k in kernels:
             if k.op is None:
-                continue  # patch buffers: tiling runs on the PS until issue 9 fixes the one tiling rule
+                continue  # patch buffers (in `kernels`, driven with `HlsKernel.call`): tiling runs on the PS
             ip = getattr(self.overlay, k.instances[0])
             gdn[k.op] = GdnDriver(HlsKernel(k, ip, kernel_timeout_s), pynq.allocate, gdn_ops[k.op].in_channels,
                                   (m.patch // 2) ** 2)

@@ -200,15 +200,18 @@ class Scheduler:
         threads += [threading.Thread(target=_guard(run, f"lane {k}", lane(k)), name=f"pylic-lane{k}", daemon=True)
                     for k in range(self.lanes)]
         threads.append(threading.Thread(target=_guard(run, "drain", drain), name="pylic-drain", daemon=True))
-        for t in threads:
-            t.start()
         deadline = time.monotonic() + self.timeout
-        while not (run.done.is_set() or run.stop.is_set()) and time.monotonic() < deadline:
-            run.done.wait(POLL_S)
-        timed_out = not run.done.is_set() and not run.stop.is_set()
-        run.stop.set()
-        for t in threads:
-            t.join(max(0.0, deadline - time.monotonic()) + 5 * POLL_S)
+        try:
+            for t in threads:
+                t.start()
+            while not (run.done.is_set() or run.stop.is_set()) and time.monotonic() < deadline:
+                run.done.wait(POLL_S)
+            timed_out = not run.done.is_set() and not run.stop.is_set()
+        finally:  # also on KeyboardInterrupt in the caller: every thread is told to stop and joined
+            run.stop.set()
+            for t in threads:
+                if t.is_alive():
+                    t.join(max(0.0, deadline - time.monotonic()) + 5 * POLL_S)
         if run.error is not None:
             raise PipelineError(run.where) from run.error
         if timed_out:
