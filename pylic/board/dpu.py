@@ -36,7 +36,6 @@ def segment_io(transforms: Mapping[str, Sequence[Any]], patch: int) -> dict[str,
     for t, ops in transforms.items():
         side = patch // START[t]
         current: Stage | None = None
-        in_dims: tuple[int, int, int, int] = (1, side, side, 0)
         for op in ops:
             if op.name in segments:
                 current = segments[op.name]
