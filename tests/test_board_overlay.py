@@ -116,6 +116,23 @@ def test_overlay_wiring_and_bytes(overlay_folder, tiny_quant, photo, monkeypatch
     assert session.codec("pipelined").encode(image) == Codec(emu).encode(image)
 
 
+def test_api_codec_for_a_board(overlay_folder, tiny_package_dir, photo, monkeypatch, one_torch_thread):
+    """`pylic.api.codec_for(package=..., board=overlay)`: the plain Codec over BoardBackend on the overlay."""
+    from pylic.api import codec_for
+    from pylic.errors import ModelError
+
+    emu = EmulatorBackend(tiny_package_dir, f"emu-{Path(tiny_package_dir).name}", threads=1)
+    mods, _, _ = _fake_modules(emu, overlay_folder, [])
+    for name, mod in mods.items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    monkeypatch.delenv("XLNX_VART_FIRMWARE", raising=False)
+    image = np.ascontiguousarray(photo[:200, :300])
+    on_board = codec_for(package=str(tiny_package_dir), board=str(overlay_folder), overlap=56)
+    assert on_board.encode(image) == Codec(emu, overlap=56).encode(image)
+    with pytest.raises(ModelError, match="deploy package"):
+        codec_for(name="pylic-hp-v2-q1", board=str(overlay_folder))
+
+
 def test_incomplete_overlay_folders_are_refused(overlay_folder, tiny_quant):
     pkg = tiny_quant[2]
     (overlay_folder / "xmodels" / "g_s.dpu2.xmodel").unlink()
