@@ -386,6 +386,21 @@ def deploy(c, host, overlay, package="pylic-student-q2-int8", user="xilinx", rem
          photo=photo)
 
 
-BOARD_TASKS: list = [deploy]
+@task(help={"package": "deploy package: shipped name or folder", "overlay": "overlay folder (on the board); "
+            "without it, host mode", "image": "image file (default: kodim23, else a scikit-image photo)",
+            "overlap": "patch overlap", "width": "frame width (the image is tiled to it)", "height": "frame height",
+            "repeat": "runs per mode (the best is kept)", "out": "JSON report path"})
+def board_bench(c, package="pylic-student-q2-int8", overlay=None, image=None, overlap=56, width=1280, height=720,
+                repeat=2, out="out/board_bench.json"):
+    """Pipelined vs sequential lanes on one frame: per-stage times, frames/s, scheduler overhead, same bytes."""
+    from pylic.board.bench import board_bench as run_bench
+
+    r = _run(run_bench, package, image, overlay, overlap, width, height, repeat, out)
+    print(f"{r['where']}: encode {r['sequential_encode']['seconds']:.3f} s sequential, "
+          f"{r['pipelined_encode']['seconds']:.3f} s pipelined; identical bytes {r['identical_bytes']}; "
+          f"scheduler {r['scheduler_overhead_us_per_patch']:.1f} us/patch -> {out}")
+
+
+BOARD_TASKS: list = [deploy, board_bench]
 
 ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS, *BOARD_TASKS)
