@@ -147,3 +147,20 @@ def test_incomplete_overlay_folders_are_refused(overlay_folder, tiny_quant):
     (overlay_folder / "kernels.json").write_text(json.dumps(doc))
     with pytest.raises(BoardError, match="lacks kernels for ops"):
         LicOverlay(overlay_folder, pkg)
+
+
+def test_kernel_missing_from_the_bitstream_is_refused(overlay_folder, tiny_quant, monkeypatch):
+    pkg = tiny_quant[2]
+    emu = EmulatorBackend(pkg, "tiny", threads=1)
+    mods, _, _ = _fake_modules(emu, overlay_folder, [])
+    for name, mod in mods.items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    monkeypatch.delenv("XLNX_VART_FIRMWARE", raising=False)
+    doc = json.loads((overlay_folder / "kernels.json").read_text())
+    doc["kernels"].append({"top": "patch_extract", "vlnv": "pylic:hls:patch_extract:1.0", "role": "patch",
+                           "op": None, "instances": ["patch_extract_1"], "control": doc["kernels"][0]["control"],
+                           "args": {"frame": {"offset": 16, "bits": 64, "kind": "pointer"},
+                                    "patch": {"offset": 28, "bits": 64, "kind": "pointer"}}})
+    (overlay_folder / "kernels.json").write_text(json.dumps(doc))
+    with pytest.raises(BoardError, match="no pylic:hls:patch_extract:1.0 instance patch_extract_1"):
+        LicOverlay(overlay_folder, pkg)

@@ -72,16 +72,22 @@ class LicOverlay:
         self.drivers = driver_classes(kernels, pynq.DefaultIP)
         self.overlay = pynq.Overlay(str(folder / "dpu.bit"))
         gdn = {}
-        self.kernels = {k.top: HlsKernel(k, getattr(self.overlay, k.instances[0]), kernel_timeout_s) for k in kernels}
+        self.kernels = {k.top: HlsKernel(k, self._ip(k), kernel_timeout_s) for k in kernels}
         for k in kernels:
             if k.op is None:
                 continue  # patch buffers (in `kernels`, driven with `HlsKernel.call`): tiling runs on the PS
-            ip = getattr(self.overlay, k.instances[0])
-            gdn[k.op] = GdnDriver(HlsKernel(k, ip, kernel_timeout_s), pynq.allocate, gdn_ops[k.op].in_channels,
-                                  (m.patch // 2) ** 2)
+            gdn[k.op] = GdnDriver(self.kernels[k.top], pynq.allocate, gdn_ops[k.op].in_channels, (m.patch // 2) ** 2)
         import vart  # noqa: PLC0415
         import xir  # noqa: PLC0415
 
         subgraphs = {s: dpu_subgraph(xir.Graph.deserialize(str(xdir / f"{s}.xmodel")), s) for s in io}
         self.runners = DpuRunners(subgraphs, io, cores, lambda sg: vart.Runner.create_runner(sg, "run"))
         self.hardware = Hardware(self.runners, gdn)
+
+    def _ip(self, k: interface.KernelSpec) -> Any:
+        """The bound driver of `k`'s compute unit; a .hwh without it means kernels.json is from another build."""
+        ip = getattr(self.overlay, k.instances[0], None)
+        if not isinstance(ip, self.drivers[k.vlnv]):
+            raise BoardError(f"the overlay has no {k.vlnv} instance {k.instances[0]} (found {type(ip).__name__}): "
+                             "kernels.json and dpu.hwh come from different builds")
+        return ip
