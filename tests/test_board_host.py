@@ -80,7 +80,8 @@ def test_a_kernel_that_hangs_surfaces_in_the_caller(tiny_quant, photo, one_torch
 
 
 def test_board_modules_import_without_torch():
-    mods = ["interface", "kernel", "sim", "dpu", "scheduler", "lanes", "ps_path", "codec", "overlay", "session"]
+    mods = ["interface", "kernel", "sim", "dpu", "scheduler", "lanes", "ps_path", "codec", "overlay", "session",
+            "host", "deploy", "bench"]
     code = ("import sys\n" + "".join(f"import pylic.board.{m}\n" for m in mods)
             + "bad = [m for m in ('torch', 'compressai', 'pynq', 'vart', 'xir') if m in sys.modules]\n"
             + "assert not bad, bad\n")
