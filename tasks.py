@@ -471,4 +471,41 @@ def build_overlay(c, board="zcu102", package="pylic-student-q2-int8", dry_run=Fa
 FLOW_TASKS: list = [build_overlay]
 
 
-ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS, *PERF_TASKS, *XMODEL_TASKS, *FLOW_TASKS)
+
+# --- board: deploy to a PYNQ board ---------------------------------------------------------------
+
+
+@task(help={"host": "board host name or address (ssh reachable)",
+            "overlay": "overlay folder (dpu.bit/.hwh/.xclbin, kernels.json, xmodels/)",
+            "package": "deploy package: shipped name or folder", "user": "ssh user on the board",
+            "remote": "folder on the board (inside PYNQ's Jupyter root)", "port": "ssh port",
+            "photo": "optional image copied as photo.png for the notebooks",
+            "dry_run": "print the ssh/scp commands without running them"})
+def deploy(c, host, overlay, package="pylic-student-q2-int8", user="xilinx", remote="", port=22, photo=None,
+           dry_run=False):
+    """Copy overlay, deploy package, pylic and notebooks to a board; print how to open the notebook."""
+    from pylic.board.deploy import REMOTE, deploy as run_deploy
+
+    _run(run_deploy, host, overlay, package, dry_run=dry_run, user=user, remote=remote or REMOTE, port=port,
+         photo=photo)
+
+
+@task(help={"package": "deploy package: shipped name or folder", "overlay": "overlay folder (on the board); "
+            "without it, host mode", "image": "image file (default: kodim23, else a scikit-image photo)",
+            "overlap": "patch overlap", "width": "frame width (the image is tiled to it)", "height": "frame height",
+            "repeat": "runs per mode (the best is kept)", "out": "JSON report path"})
+def board_bench(c, package="pylic-student-q2-int8", overlay=None, image=None, overlap=56, width=1280, height=720,
+                repeat=2, out="out/board_bench.json"):
+    """Pipelined vs sequential lanes on one frame: per-stage times, frames/s, scheduler overhead, same bytes."""
+    from pylic.board.bench import board_bench as run_bench
+
+    r = _run(run_bench, package, image, overlay, overlap, width, height, repeat, out)
+    print(f"{r['where']}: encode {r['sequential_encode']['seconds']:.3f} s sequential, "
+          f"{r['pipelined_encode']['seconds']:.3f} s pipelined; identical bytes {r['identical_bytes']}; "
+          f"scheduler {r['scheduler_overhead_us_per_patch']:.1f} us/patch -> {out}")
+
+
+BOARD_TASKS: list = [deploy, board_bench]
+
+ns = Collection(*FOUNDATION_TASKS, *KD_TASKS, *QUANT_TASKS, *HLS_TASKS, *PERF_TASKS, *XMODEL_TASKS, *FLOW_TASKS,
+                *BOARD_TASKS)

@@ -39,7 +39,14 @@ def backend_for(name: str | None = None, checkpoint: str | None = None,
 
 
 def codec_for(name: str | None = None, checkpoint: str | None = None, overlap: int = 0,
-              progress: bool = False, package: str | None = None) -> Codec:
+              progress: bool = False, package: str | None = None, board: str | None = None) -> Codec:
+    """`board`: an overlay folder; the package then runs on the board (`pylic.board`, BoardBackend)."""
+    if board is not None:
+        if package is None or name is not None or checkpoint is not None:
+            raise ModelError("a board runs a deploy package: give package=..., not a model or checkpoint")
+        from pylic.board.session import open_session
+
+        return Codec(open_session(package, overlay=board).backend(), overlap=overlap, progress=progress)
     return Codec(backend_for(name, checkpoint, package), overlap=overlap, progress=progress)
 
 

@@ -23,3 +23,19 @@ class ToolError(PylicError):
 
 class TrainingError(PylicError):
     """A training run diverged (non-finite losses or weights); nothing non-finite is ever saved."""
+
+
+class BoardError(PylicError):
+    """The board runtime cannot run: overlay files, kernel interface JSON, xmodels or fix positions disagree."""
+
+
+class KernelTimeoutError(BoardError):
+    """An HLS kernel was started and did not raise ap_done within its timeout (never a silent hang)."""
+
+
+class PipelineError(PylicError):
+    """A stage of the lane scheduler failed; the message names the stage, patch and lane, the cause is chained."""
+
+
+class PipelineTimeoutError(PipelineError):
+    """The lane scheduler did not finish within its timeout."""

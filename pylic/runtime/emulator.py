@@ -169,6 +169,12 @@ class EmulatorBackend:
         return {step.conv.name: shape for program in self.programs.values() for step in program
                 if isinstance(step, CheckedConv) for shape in step.shapes if shape[0] == batch}
 
+    def op_steps(self, transform: str, ops: tuple[str, ...]) -> list[Step]:
+        """The compiled steps of a run of `transform`'s ops (a DPU segment or one GDN op): the board's host mode
+        stands them in for one xmodel or one HLS kernel."""
+        spec = tuple(o for o in self.package.manifest.transforms[transform] if o.name in ops)
+        return _compile(spec, self.package.arrays, self._pool, False)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()

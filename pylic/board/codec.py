@@ -1,0 +1,98 @@
+"""Codecs over the lane scheduler: `PipelinedCodec` (the paper's three-lane pipeline, entropy coding inside the
+patch flow) and `BoardBackend` (the Backend protocol, so the plain `Codec`, the CLI and the API run unchanged).
+
+Both write exactly the container the plain `Codec` writes (same header fields, one z and one y substream per
+patch in raster order), so their bytes can be compared with the emulator's one for one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pylic.board.lanes import Hardware, decode_plan, encode_plan, transform_plan
+from pylic.board.ps_path import PsPath, nchw, nhwc, to_int8
+from pylic.board.scheduler import Mode, RunReport, Scheduler
+from pylic.errors import BitstreamError
+from pylic.ps.stages import decode_stages, encode_stages
+
+
+class PipelinedCodec:
+    """`encode(image) -> bytes`, `decode(bytes) -> image`; `last_report` holds the timings of the last call."""
+
+    def __init__(self, hw: Hardware, ps: PsPath, package: Any, name: str, overlap: int = 0,
+                 mode: Mode = "pipelined", lanes: int | None = None, timeout: float = 600.0):
+        self.hw, self.ps, self.name, self.overlap = hw, ps, name, overlap
+        self.model_hash = package.model_hash
+        self.patch = package.manifest.patch
+        transforms = package.manifest.transforms
+        lanes = hw.cores if lanes is None else lanes
+        self._enc = Scheduler(encode_plan(transforms, hw, ps), lanes, mode, timeout=timeout)
+        self._dec = Scheduler(decode_plan(transforms, hw, ps), lanes, mode, timeout=timeout)
+        self.last_report: RunReport | None = None
+
+    def encode(self, image: np.ndarray) -> bytes:
+        from pylic.codec import bitstream, tiling  # noqa: PLC0415 (torch-free once issue 9 lands)
+        from pylic.codec.codec import check_image  # noqa: PLC0415
+
+        image = check_image(image)
+        header = bitstream.Header(self.model_hash, image.shape[0], image.shape[1], self.patch, self.overlap,
+                                  self.name)
+        patches = tiling.extract(image, header.grid)
+        jobs, self.last_report = self._enc.run({"patch": p} for p in patches)
+        return bitstream.pack(header, [(j.data["z_bytes"], j.data["y_bytes"]) for j in jobs])
+
+    def decode(self, data: bytes) -> np.ndarray:
+        from pylic.codec import bitstream, tiling  # noqa: PLC0415
+
+        header, subs = bitstream.unpack(data)
+        if header.model_hash != self.model_hash:
+            raise BitstreamError(f"bitstream was made by model {header.model_name or '?'} "
+                                 f"({header.model_hash.hex()}), not by {self.name} ({self.model_hash.hex()})")
+        if header.grid.patch != self.patch:
+            raise BitstreamError(f"bitstream patch {header.grid.patch}, the package's is {self.patch}")
+        jobs, self.last_report = self._dec.run({"z_bytes": z, "y_bytes": y} for z, y in subs)
+        return tiling.reassemble(np.stack([j.data["patch"] for j in jobs]), header.grid)
+
+
+class BoardBackend:
+    """The Backend protocol over the board's units: each call runs one transform over a batch of patches,
+    patches spread over the lanes."""
+
+    def __init__(self, hw: Hardware, ps: PsPath, package: Any, name: str, timeout: float = 600.0):
+        self.hw, self.ps, self.name = hw, ps, name
+        self.model_hash = package.model_hash
+        t = package.manifest.transforms
+        enc, dec = encode_stages(t), decode_stages(t)
+        self._runs = {name: Scheduler(transform_plan(name, stages, hw, ps), hw.cores, timeout=timeout)
+                      for name, stages in (("g_a", enc), ("h_a", enc), ("h_s", enc), ("g_s", dec))}
+
+    @property
+    def entropy_bottleneck(self) -> Any:
+        return self.ps.coder.eb  # thin delegation: the entropy tables are the package's, whatever holds them
+
+    @property
+    def gaussian_conditional(self) -> Any:
+        return self.ps.coder.gc
+
+    def _run(self, transform: str, xs: list[np.ndarray]) -> list[np.ndarray]:
+        jobs, _ = self._runs[transform].run({"x": x} for x in xs)
+        return [j.data["x"] for j in jobs]
+
+    def _latents(self, a: np.ndarray) -> list[np.ndarray]:
+        return [nhwc(to_int8(a[i:i + 1])) for i in range(a.shape[0])]
+
+    def analysis(self, patches: np.ndarray) -> np.ndarray:
+        ys = self._run("g_a", [self.ps.pixels_in(p) for p in patches])
+        return nchw(np.concatenate(ys)).astype(np.float32)
+
+    def hyper_analysis(self, y: np.ndarray) -> np.ndarray:
+        return nchw(np.concatenate(self._run("h_a", self._latents(y)))).astype(np.float32)
+
+    def prior_indexes(self, z_hat: np.ndarray) -> np.ndarray:
+        qs = self._run("h_s", self._latents(z_hat))
+        return np.concatenate([self.ps.indexes(q) for q in qs]).astype(np.int32)
+
+    def synthesis(self, y_hat: np.ndarray) -> np.ndarray:
+        return np.stack([self.ps.pixels_out(q) for q in self._run("g_s", self._latents(y_hat))])
