@@ -45,6 +45,17 @@ def test_pipelined_and_sequential_match_the_emulator_codec(tiny_session, photo, 
     assert not [t for t in threading.enumerate() if t.name.startswith("pylic-")]
 
 
+def test_container_v1_on_the_lanes(tiny_session, photo):
+    session, emu, _ = tiny_session
+    image = np.ascontiguousarray(photo[:300, :420])
+    ref = Codec(emu, overlap=56, version=1)
+    expected = ref.encode(image)
+    codec = session.codec("pipelined", 56, version=1)
+    assert codec.encode(image) == expected
+    np.testing.assert_array_equal(codec.decode(expected), ref.decode(expected))
+    assert session.codec("sequential", 56).decode(expected).shape == image.shape  # a v2 codec reads v1 too
+
+
 def test_runners_are_created_segment_by_core(tiny_session):
     session, _, vart = tiny_session
     segs = list(session.hardware.runners.runners)
@@ -91,4 +102,8 @@ def test_board_modules_import_without_torch():
 def test_board_backend_delegates_entropy_to_the_package_tables(tiny_session):
     session, emu, _ = tiny_session
     backend: BoardBackend = session.backend()
-    assert backend.entropy_bottleneck is session.ps.coder.eb and backend.model_hash == emu.model_hash
+    assert backend.entropy is session.ps.coder.t and backend.model_hash == emu.model_hash
+    assert backend.layers == emu.layers and backend.patch == emu.patch
+    np.testing.assert_array_equal(backend.entropy.z_medians, emu.entropy.z_medians)
+    for t in ("z", "y"):
+        np.testing.assert_array_equal(getattr(backend.entropy, t).cdfs, getattr(emu.entropy, t).cdfs)

@@ -1,8 +1,8 @@
 """Codecs over the lane scheduler: `PipelinedCodec` (the paper's three-lane pipeline, entropy coding inside the
 patch flow) and `BoardBackend` (the Backend protocol, so the plain `Codec`, the CLI and the API run unchanged).
 
-Both write exactly the container the plain `Codec` writes (same header fields, one z and one y substream per
-patch in raster order), so their bytes can be compared with the emulator's one for one.
+Both write exactly the container the plain `Codec` writes (v2 by default: one stream per patch holding the
+latents that reach the frame; v1 on request), so their bytes can be compared with the emulator's one for one.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pylic.board.lanes import Hardware, decode_plan, encode_plan, transform_plan
 from pylic.board.ps_path import PsPath, nchw, nhwc, to_int8
 from pylic.board.scheduler import Mode, RunReport, Scheduler
 from pylic.errors import BitstreamError
+from pylic.ps import container, container_v1, footprint, tiling
 from pylic.ps.stages import decode_stages, encode_stages
 
 
@@ -22,10 +23,13 @@ class PipelinedCodec:
     """`encode(image) -> bytes`, `decode(bytes) -> image`; `last_report` holds the timings of the last call."""
 
     def __init__(self, hw: Hardware, ps: PsPath, package: Any, name: str, overlap: int = 0,
-                 mode: Mode = "pipelined", lanes: int | None = None, timeout: float = 600.0):
-        self.hw, self.ps, self.name, self.overlap = hw, ps, name, overlap
+                 mode: Mode = "pipelined", lanes: int | None = None, timeout: float = 600.0, version: int = 2):
+        if version not in (1, 2):
+            raise ValueError("container version must be 1 or 2")
+        self.hw, self.ps, self.name, self.overlap, self.version = hw, ps, name, overlap, version
         self.model_hash = package.model_hash
         self.patch = package.manifest.patch
+        self.layers = footprint.package_layers(package.manifest, package.arrays)
         transforms = package.manifest.transforms
         lanes = hw.cores if lanes is None else lanes
         self._enc = Scheduler(encode_plan(transforms, hw, ps), lanes, mode, timeout=timeout)
@@ -33,26 +37,29 @@ class PipelinedCodec:
         self.last_report: RunReport | None = None
 
     def encode(self, image: np.ndarray) -> bytes:
-        from pylic.codec import bitstream, tiling  # noqa: PLC0415 (torch-free once issue 9 lands)
-        from pylic.codec.codec import check_image  # noqa: PLC0415
+        from pylic.codec.codec import check_image  # noqa: PLC0415 (the Codec's own input checks)
 
         image = check_image(image)
-        header = bitstream.Header(self.model_hash, image.shape[0], image.shape[1], self.patch, self.overlap,
-                                  self.name)
+        header = container.Header(self.model_hash, image.shape[0], image.shape[1], self.patch, self.overlap,
+                                  self.name if self.version == 1 else "", 3, self.version)
         patches = tiling.extract(image, header.grid)
-        jobs, self.last_report = self._enc.run({"patch": p} for p in patches)
-        return bitstream.pack(header, [(j.data["z_bytes"], j.data["y_bytes"]) for j in jobs])
+        if self.version == 1:
+            jobs, self.last_report = self._enc.run({"patch": p} for p in patches)
+            return container_v1.pack(header, [(j.data["z_bytes"], j.data["y_bytes"]) for j in jobs])
+        extents = footprint.patch_extents(header.grid, self.layers["g_s"], self.layers["h_s"])
+        jobs, self.last_report = self._enc.run({"patch": p, "extent": e} for p, e in zip(patches, extents))
+        return container.pack(header, [j.data["stream"] for j in jobs])
 
-    def decode(self, data: bytes) -> np.ndarray:
-        from pylic.codec import bitstream, tiling  # noqa: PLC0415
-
-        header, subs = bitstream.unpack(data)
+    def decode(self, data: bytes, max_pixels: int = container.MAX_PIXELS) -> np.ndarray:
+        header, subs = container.read(data, max_pixels, self.patch)
         if header.model_hash != self.model_hash:
             raise BitstreamError(f"bitstream was made by model {header.model_name or '?'} "
                                  f"({header.model_hash.hex()}), not by {self.name} ({self.model_hash.hex()})")
-        if header.grid.patch != self.patch:
-            raise BitstreamError(f"bitstream patch {header.grid.patch}, the package's is {self.patch}")
-        jobs, self.last_report = self._dec.run({"z_bytes": z, "y_bytes": y} for z, y in subs)
+        if header.version == 1:
+            jobs, self.last_report = self._dec.run({"z_bytes": z, "y_bytes": y} for z, y in subs)
+        else:
+            extents = footprint.patch_extents(header.grid, self.layers["g_s"], self.layers["h_s"])
+            jobs, self.last_report = self._dec.run({"stream": s, "extent": e} for s, e in zip(subs, extents))
         return tiling.reassemble(np.stack([j.data["patch"] for j in jobs]), header.grid)
 
 
@@ -63,18 +70,13 @@ class BoardBackend:
     def __init__(self, hw: Hardware, ps: PsPath, package: Any, name: str, timeout: float = 600.0):
         self.hw, self.ps, self.name = hw, ps, name
         self.model_hash = package.model_hash
+        self.patch = package.manifest.patch
+        self.entropy = ps.entropy
+        self.layers = footprint.package_layers(package.manifest, package.arrays)
         t = package.manifest.transforms
         enc, dec = encode_stages(t), decode_stages(t)
         self._runs = {name: Scheduler(transform_plan(name, stages, hw, ps), hw.cores, timeout=timeout)
                       for name, stages in (("g_a", enc), ("h_a", enc), ("h_s", enc), ("g_s", dec))}
-
-    @property
-    def entropy_bottleneck(self) -> Any:
-        return self.ps.coder.eb  # thin delegation: the entropy tables are the package's, whatever holds them
-
-    @property
-    def gaussian_conditional(self) -> Any:
-        return self.ps.coder.gc
 
     def _run(self, transform: str, xs: list[np.ndarray]) -> list[np.ndarray]:
         jobs, _ = self._runs[transform].run({"x": x} for x in xs)

@@ -3,7 +3,9 @@
 `Hardware` is the one interface the steps call, whatever runs behind it: DPU segments through `DpuRunners`
 (VART on the board, emulated runners on the host) and GDN/iGDN ops through `GdnDriver`s (a PYNQ `DefaultIP`
 on the board, a simulated register file over the golden kernel on the host). A patch's tensors live in
-`job.data`: `x` the current int8 NHWC tensor, `y` the latent kept for y coding, `z_bytes`/`y_bytes` the substreams.
+`job.data`: `x` the current int8 NHWC tensor, `y` the latent kept for y coding, `extent` the coded latent extent
+and `stream` the patch's one stream (container v2), or `z_bytes`/`y_bytes` the two substreams (container v1, a
+job without an `extent`).
 """
 
 from __future__ import annotations
@@ -57,14 +59,36 @@ def _ps_step(stage: Stage, ps: PsPath) -> Step:
         return fn
 
     def z_encode(job: Job, lane: int) -> None:
-        job.data["z_bytes"], job.data["x"] = ps.z_encode(job.data["x"])
+        d = job.data
+        if "extent" in d:
+            d["z_sym"], d["x"] = ps.z_symbols(d["x"], d["extent"])
+        else:
+            d["z_bytes"], d["x"] = ps.z_encode(d["x"])
+
+    def y_encode(job: Job, lane: int) -> None:
+        d = job.data
+        if "extent" in d:
+            d["stream"] = ps.encode_patch(d.pop("z_sym"), d.pop("y"), d["x"], d["extent"])
+        else:
+            d["y_bytes"] = ps.y_encode(d.pop("y"), d["x"])
+
+    def z_decode(job: Job, lane: int) -> None:
+        d = job.data
+        if "extent" in d:
+            d["decoder"], d["x"] = ps.open_patch(d["stream"], d["extent"])
+        else:
+            d["x"] = ps.z_decode(d["z_bytes"])
+
+    def y_decode(job: Job, lane: int) -> None:
+        d = job.data
+        if "extent" in d:
+            d["x"] = ps.finish_patch(d.pop("decoder"), d["x"], d["extent"])
+        else:
+            d["x"] = ps.y_decode(d["y_bytes"], d["x"])
 
     table: dict[str, Callable[[Job, int], None]] = {
         "pixels_in": put("x", lambda d: ps.pixels_in(d.pop("patch"))),
-        "z_encode": z_encode,
-        "y_encode": put("y_bytes", lambda d: ps.y_encode(d["y"], d["x"])),
-        "z_decode": put("x", lambda d: ps.z_decode(d["z_bytes"])),
-        "y_decode": put("x", lambda d: ps.y_decode(d["y_bytes"], d["x"])),
+        "z_encode": z_encode, "y_encode": y_encode, "z_decode": z_decode, "y_decode": y_decode,
         "pixels_out": put("patch", lambda d: ps.pixels_out(d.pop("x"))),
     }
     if stage.transform not in ("pixels", "entropy"):  # a PS op of a transform: `abs` (stages.PS_OPS)
@@ -82,12 +106,14 @@ def _plan(stages: tuple[Stage, ...], hw: Hardware, ps: PsPath) -> Plan:
 
 
 def encode_plan(transforms: Mapping[str, Any], hw: Hardware, ps: PsPath) -> Plan:
-    """Encode one patch: job.data {'patch': uint8 (3,P,P)} -> {'z_bytes': bytes, 'y_bytes': bytes}."""
+    """Encode one patch: job.data {'patch': uint8 (3,P,P), 'extent'} -> {'stream': bytes} (v2; without an
+    extent, v1: {'z_bytes', 'y_bytes'})."""
     return _plan(encode_stages(transforms), hw, ps)
 
 
 def decode_plan(transforms: Mapping[str, Any], hw: Hardware, ps: PsPath) -> Plan:
-    """Decode one patch: job.data {'z_bytes': bytes, 'y_bytes': bytes} -> {'patch': uint8 (3,P,P)}."""
+    """Decode one patch: job.data {'stream': bytes, 'extent'} (v2) or {'z_bytes', 'y_bytes'} (v1) ->
+    {'patch': uint8 (3,P,P)}."""
     return _plan(decode_stages(transforms), hw, ps)
 
 

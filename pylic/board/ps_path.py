@@ -1,10 +1,14 @@
 """The PS (ARM) steps of one patch between the DPU and GDN stages, in the lanes' int8 NHWC layout.
 
-Every number comes from the deploy package through the code that defines it for the emulator (input LUT from
-`quantize_param`, scale indexes from `deploy.entropy.index_lut`, the entropy coder `codec.entropy.LatentCoder`
-over the package's tables), so host and board write the same bytes. Those helpers are imported when a
-`PsPath` is built, not when this module is imported: the board-ready, torch-free versions of them are issue 9's
-work (`pylic.ps`); swap the three imports in `PsPath.__init__` when they land.
+Every number comes from the deploy package through the torch-free code that defines it for the emulator too
+(`pylic.ps`: the pixel LUTs, `abs`, the scale-index LUT and the rANS latent coder over the package's tables), so
+host and board write the same bytes.
+
+Container v2 (the default) codes one stream per patch, z then y, only the latent positions whose footprint
+reaches the frame (`pylic.ps.footprint`); a patch's `extent` travels with it. z coding therefore splits into two
+PS steps: `z_encode` computes the z symbols and the filled z_hat that h_s reads, `y_encode` writes the patch's
+one stream. Decoding mirrors it: `z_decode` opens the stream and reads z, `y_decode` reads y from the same
+decoder and checks the stream ended exactly. Version 1 (separate z and y streams, every position) still decodes.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from pylic.ps import pixels, prior
+from pylic.ps.latent import EntropyTables, Extent, LatentCoder
+from pylic.ps.package import ps_tables
 
 
 def nchw(x: np.ndarray) -> np.ndarray:
@@ -31,37 +39,52 @@ def to_int8(a: np.ndarray) -> np.ndarray:
 class PsPath:
     """Pixel conversion, `abs`, scale indexes and the entropy coder of one deploy package."""
 
-    def __init__(self, package: Any, coder: Any | None = None):
-        from pylic.deploy.entropy import index_lut  # noqa: PLC0415 (lazy: see module doc)
-        from pylic.quant.rounding import quantize_param  # noqa: PLC0415
+    def __init__(self, package: Any, coder: LatentCoder | None = None):
+        t = ps_tables(package)
+        self.input_lut, self.index_lut, self.out_pos = t.input_lut, t.index_lut, t.output_position
+        self.patch = t.patch
+        # one patch per call: the lanes are the parallelism, so the coder runs in the calling thread
+        self.coder = coder if coder is not None else LatentCoder(EntropyTables.from_arrays(package.arrays), 1)
 
-        m, arrays = package.manifest, package.arrays
-        p = m.pixels
-        self.input_lut = quantize_param(np.arange(256, dtype=np.float64) / p.input_scale, p.input_position)
-        self.index_lut = index_lut(np.asarray(arrays["gc.thresholds"]))
-        self.out_pos = p.output_position
-        self.patch = m.patch
-        if coder is None:
-            from pylic.codec.entropy import LatentCoder  # noqa: PLC0415
-            from pylic.deploy.entropy import build_modules  # noqa: PLC0415
-
-            coder = LatentCoder(*build_modules(m.entropy, dict(arrays)))
-        self.coder = coder
+    @property
+    def entropy(self) -> EntropyTables:
+        return self.coder.t
 
     def pixels_in(self, patch: np.ndarray) -> np.ndarray:
         """uint8 (3, P, P) -> int8 (1, P, P, 3)."""
-        return np.ascontiguousarray(self.input_lut[patch.transpose(1, 2, 0)][None])
+        return np.ascontiguousarray(pixels.pixels_in(patch.transpose(1, 2, 0), self.input_lut)[None])
 
     def pixels_out(self, q: np.ndarray) -> np.ndarray:
-        """int8 (1, P, P, 3) -> uint8 (3, P, P): round(q * 255 / 2^f) half up, clamped."""
-        f, v = self.out_pos, q[0].astype(np.int64) * 255
-        v = (v + (1 << (f - 1))) >> f if f > 0 else v << -f
-        return np.ascontiguousarray(np.clip(v, 0, 255).astype(np.uint8).transpose(2, 0, 1))
+        """int8 (1, P, P, 3) -> uint8 (3, P, P)."""
+        return np.ascontiguousarray(pixels.pixels_out(q[0], self.out_pos).transpose(2, 0, 1))
 
     @staticmethod
     def abs(x: np.ndarray) -> np.ndarray:
-        return np.minimum(np.abs(x.astype(np.int16)), 127).astype(np.int8)  # |-128| saturates, as the PS writes
+        return prior.abs_sat(x)
 
+    def indexes(self, q: np.ndarray) -> np.ndarray:
+        """h_s's int8 output (NHWC) -> scale indexes (NCHW, as the coder takes them)."""
+        return nchw(prior.scale_index(q, self.index_lut))
+
+    # -- container v2: one stream per patch --
+    def z_symbols(self, z: np.ndarray, extent: Extent) -> tuple[np.ndarray, np.ndarray]:
+        """int8 z (1, h, w, C) -> (z symbols, the filled z_hat h_s reads, int8 NHWC)."""
+        sym, z_hat = self.coder.z_symbols(nchw(z).astype(np.float32))
+        return sym, nhwc(to_int8(self.coder.fill_z(z_hat, [extent])))
+
+    def encode_patch(self, z_sym: np.ndarray, y: np.ndarray, q: np.ndarray, extent: Extent) -> bytes:
+        return self.coder.encode_patches(z_sym, nchw(y).astype(np.float32), self.indexes(q), [extent])[0]
+
+    def open_patch(self, stream: bytes, extent: Extent) -> tuple[Any, np.ndarray]:
+        """(decoder positioned at y, filled z_hat as int8 NHWC)."""
+        side = self.patch // 64
+        decoders, z_hat = self.coder.decode_patches_z([stream], [extent], (side, side))
+        return decoders[0], nhwc(to_int8(z_hat))
+
+    def finish_patch(self, decoder: Any, q: np.ndarray, extent: Extent) -> np.ndarray:
+        return nhwc(to_int8(self.coder.decode_patches_y([decoder], self.indexes(q), [extent])))
+
+    # -- container v1: separate z and y streams, every position --
     def z_encode(self, z: np.ndarray) -> tuple[bytes, np.ndarray]:
         """int8 z (1, h, w, C) -> its substream and z_hat as the decoder sees it (int8 NHWC)."""
         strings, z_hat = self.coder.encode_z(nchw(z).astype(np.float32))
@@ -70,10 +93,6 @@ class PsPath:
     def z_decode(self, string: bytes) -> np.ndarray:
         side = self.patch // 64
         return nhwc(to_int8(self.coder.decode_z([string], (side, side))))
-
-    def indexes(self, q: np.ndarray) -> np.ndarray:
-        """h_s's int8 output (NHWC) -> scale indexes (NCHW, as the coder takes them)."""
-        return nchw(self.index_lut[q.astype(np.int64) + 128])
 
     def y_encode(self, y: np.ndarray, q: np.ndarray) -> bytes:
         return self.coder.encode_y(nchw(y).astype(np.float32), self.indexes(q))[0]

@@ -32,15 +32,16 @@ class Session:
     on_board: bool
 
     def codec(self, mode: Mode = "pipelined", overlap: int = 0, lanes: int | None = None,
-              timeout: float = 600.0) -> PipelinedCodec:
-        return PipelinedCodec(self.hardware, self.ps, self.package, self.name, overlap, mode, lanes, timeout)
+              timeout: float = 600.0, version: int = 2) -> PipelinedCodec:
+        return PipelinedCodec(self.hardware, self.ps, self.package, self.name, overlap, mode, lanes, timeout,
+                              version)
 
     def backend(self) -> BoardBackend:
         return BoardBackend(self.hardware, self.ps, self.package, self.name)
 
 
 def _package(ref: str | Path) -> tuple[Any, str]:
-    from pylic.deploy import load  # noqa: PLC0415 (torch-free once issue 9 lands)
+    from pylic.ps.package import load  # noqa: PLC0415
     from pylic.zoo.packages import package_for_hash, resolve_package  # noqa: PLC0415
 
     pkg = load(resolve_package(ref))

@@ -51,3 +51,10 @@ def patch_extents(grid, g_s: Sequence[Layer], h_s: Sequence[Layer]) -> list[tupl
             cache[valid] = coded_extent(valid, grid.patch, g_s, h_s)
         out.append(cache[valid])
     return out
+
+
+def package_layers(manifest, arrays) -> dict[str, tuple[Layer, ...]]:
+    """The g_s and h_s spatial layers of a deploy package (what `patch_extents` takes), from its manifest ops."""
+    return {t: tuple(("deconv" if op.op == "deconv" else "conv", int(arrays[f"{op.name}.weight"].shape[-1]),
+                      op.stride, op.padding) for op in manifest.transforms[t] if op.op in ("conv", "deconv"))
+            for t in ("g_s", "h_s")}

@@ -28,7 +28,7 @@ from pylic.deploy import entropy, gdn_io
 from pylic.deploy.manifest import OpSpec
 from pylic.fixed.gdn_golden import GdnKernel
 from pylic.fixed.gdn_params import GdnLayerParams
-from pylic.ps import pixels, prior
+from pylic.ps import footprint, pixels, prior
 from pylic.ps.latent import EntropyTables
 from pylic.ps.package import DeployPackage, load, ps_tables
 from pylic.runtime.intconv import IntConv, compile_conv, exact_kernels, verify
@@ -129,9 +129,7 @@ class EmulatorBackend:
         self.model_hash = pkg.model_hash
         self.patch = m.patch  # the only patch its bitstreams may declare
         self.entropy = EntropyTables.from_arrays(arrays)
-        self.layers = {t: tuple(("deconv" if op.op == "deconv" else "conv", int(arrays[f"{op.name}.weight"].shape[-1]),
-                                 op.stride, op.padding) for op in m.transforms[t] if op.op in ("conv", "deconv"))
-                       for t in ("g_s", "h_s")}
+        self.layers = footprint.package_layers(m, arrays)
         workers = threads if threads is not None else torch.get_num_threads()
         self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
         self.programs = {t: _compile(ops, arrays, self._pool, self_check) for t, ops in m.transforms.items()}
