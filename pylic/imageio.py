@@ -136,13 +136,3 @@ def write_file(path: str | Path, data: bytes | str, *, skip_identical: bool = Fa
         return path
     atomic_write(path, lambda f: f.write(raw))
     return path
-
-
-def write_bytes(data: bytes, path: str | Path) -> None:
-    """Deprecated alias of `write_file(path, data)` (old argument order), kept so other branches merge."""
-    write_file(path, data)
-
-
-def write_text(text: str, path: str | Path) -> None:
-    """Deprecated alias of `write_file(path, text)` (old argument order), kept so other branches merge."""
-    write_file(path, text)

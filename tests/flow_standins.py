@@ -1,4 +1,4 @@
-"""Recording stand-ins for vitis_hls, vivado and v++ (tests only): each call appends {tool, argv, cwd, env}
+"""Recording stand-ins for vitis_hls, vivado, v++ and vai_c_xir (tests only): each call appends {tool, argv, cwd, env}
 to $PYLIC_STANDIN_LOG and creates the files the real tool would leave, so the flow runs end to end without
 the vendor tools. Nothing here pretends to synthesize: the outputs are placeholders the flow only moves."""
 
@@ -82,12 +82,18 @@ def vpp(argv: list[str]) -> None:
         touch(p, products)
 
 
+def vai_c_xir(argv: list[str]) -> None:
+    from xmodel_standin import run  # tests/xmodel_standin.py: a compiled xmodel written with pylic's own writer
+
+    run(argv)
+
+
 def main() -> None:
     tool, argv = sys.argv[1], sys.argv[2:]
     env = {k: v for k, v in os.environ.items() if k.startswith("PYLIC_HLS")}
     with open(os.environ["PYLIC_STANDIN_LOG"], "a") as fh:
         fh.write(json.dumps({"tool": tool, "argv": argv, "cwd": os.getcwd(), "env": env}) + "\n")
-    {"vitis_hls": vitis_hls, "vivado": vivado, "v++": vpp}[tool](argv)
+    {"vitis_hls": vitis_hls, "vivado": vivado, "v++": vpp, "vai_c_xir": vai_c_xir}[tool](argv)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def _fake_modules(emu, folder: Path, events: list):
     class Graph:
         @staticmethod
         def deserialize(path):
-            seg = Path(path).stem
+            seg = Path(path).read_text()  # the fixture's placeholder xmodel holds its segment's name
             root = types.SimpleNamespace(toposort_child_subgraph=lambda: [Sub("in", "CPU"), Sub(seg, "DPU")])
             return types.SimpleNamespace(get_root_subgraph=lambda: root)
 
@@ -89,8 +89,13 @@ def overlay_folder(tmp_path, tiny_quant):
     for f in ("dpu.bit", "dpu.hwh", "dpu.xclbin"):
         (tmp_path / f).write_bytes(b"")
     (tmp_path / "kernels.json").write_text(json.dumps(interface_doc(m.transforms)))
-    for seg in segment_io(m.transforms, m.patch):
-        (tmp_path / "xmodels" / f"{seg}.xmodel").write_bytes(b"")
+    entries = []
+    for seg in segment_io(m.transforms, m.patch):  # the layout pylic.xmodel.compile writes and records
+        rel = f"compiled/{seg.replace('.', '_')}/{seg.replace('.', '_')}.xmodel"
+        (tmp_path / "xmodels" / rel).parent.mkdir(parents=True)
+        (tmp_path / "xmodels" / rel).write_text(seg)
+        entries.append({"segment": seg, "xmodel": rel})
+    (tmp_path / "xmodels" / "xmodels.json").write_text(json.dumps({"segments": entries}))
     return tmp_path
 
 
@@ -135,7 +140,7 @@ def test_api_codec_for_a_board(overlay_folder, tiny_package_dir, photo, monkeypa
 
 def test_incomplete_overlay_folders_are_refused(overlay_folder, tiny_quant):
     pkg = tiny_quant[2]
-    (overlay_folder / "xmodels" / "g_s.dpu2.xmodel").unlink()
+    (overlay_folder / "xmodels" / "compiled/g_s_dpu2/g_s_dpu2.xmodel").unlink()
     with pytest.raises(BoardError, match=r"lacks xmodels for segments \['g_s.dpu2'\]"):
         LicOverlay(overlay_folder, pkg)
     (overlay_folder / "dpu.xclbin").unlink()

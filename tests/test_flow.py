@@ -53,10 +53,10 @@ def test_hw_header_fixture_parses_to_the_contract():
 
 @pytest.fixture()
 def standins(tmp_path, monkeypatch):
-    """PATH with recording vitis_hls / vivado / v++; returns a function reading the calls so far."""
+    """PATH with recording vitis_hls / vivado / v++ / vai_c_xir; returns a function reading the calls so far."""
     bin_dir, log = tmp_path / "bin", tmp_path / "calls.jsonl"
     bin_dir.mkdir()
-    for tool in ("vitis_hls", "vivado", "v++"):
+    for tool in ("vitis_hls", "vivado", "v++", "vai_c_xir"):
         p = bin_dir / tool
         p.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{HERE / "flow_standins.py"}" {tool} "$@"\n')
         p.chmod(0o755)
@@ -110,7 +110,10 @@ def test_end_to_end_with_standins_then_skip_and_one_gamma(tmp_path, standins):
     assert set(_status(out).values()) == {"ran"}
     calls = standins()
     tools = [c["tool"] for c in calls]
-    assert tools == ["vitis_hls"] * 7 + ["vivado", "vivado", "v++"]
+    assert tools == ["vitis_hls"] * 7 + ["vivado", "vivado", "v++"] + ["vai_c_xir"] * 10
+    for c in calls[10:]:  # one compile per DPU segment, against the arch.json the link left
+        g = Path(c["cwd"]).name
+        assert c["argv"] == ["-x", f"../../quantized/{g}.xmodel", "-a", "../../arch.json", "-o", ".", "-n", g]
     for c in calls[:7]:
         assert c["argv"] == ["-f", "run_hls.tcl"] and c["env"]["PYLIC_HLS_STEPS"] == "csynth export"
         assert c["env"]["PYLIC_HLS_PART"] == "xczu9eg-ffvb1156-2-e"
@@ -134,7 +137,9 @@ def test_end_to_end_with_standins_then_skip_and_one_gamma(tmp_path, standins):
         assert "dpu" not in top.lower() and "sfm" not in top.lower()
     overlay = tmp_path / "overlays/zcu102" / PACKAGE
     assert sorted(p.name for p in overlay.iterdir()) == ["arch.json", "dpu.bit", "dpu.hwh", "dpu.xclbin",
-                                                         "kernels.json", "manifest.json"]
+                                                         "kernels.json", "manifest.json", "xmodels"]
+    xrec = json.loads((overlay / "xmodels/xmodels.json").read_text())
+    assert len(xrec["segments"]) == 10 and all((overlay / "xmodels" / s["xmodel"]).is_file() for s in xrec["segments"])
     kj = json.loads((overlay / "kernels.json").read_text())
     assert kj["schema"] == "pylic-kernel-interface/1" and sorted(k["top"] for k in kj["kernels"]) == tops
     for k in kj["kernels"]:
@@ -146,11 +151,12 @@ def test_end_to_end_with_standins_then_skip_and_one_gamma(tmp_path, standins):
     assert ga1["op"] == "g_a.1" and ga1["role"] == "gdn" and ga1["args"]["dst"]["offset"] == 0x1C
     man = json.loads((overlay / "manifest.json").read_text())
     assert man["resources_from"] == "fit_synth.json" and man["tools_required"]["vivado"] == "2022.1"
+    assert man["xmodels"]["segments"]["g_a.dpu0"]["workload_on_arch"] > 0  # per-layer work for the perf model
 
     # unchanged rerun: nothing runs; --from-step/--to-step with --force runs exactly that slice
-    assert set(_status(_run(tmp_path)).values()) == {"skipped"} and len(standins()) == 10
+    assert set(_status(_run(tmp_path)).values()) == {"skipped"} and len(standins()) == 20
     assert _status(_run(tmp_path, from_step="link", to_step="link", force=True)) == {"link": "ran"}
-    assert [c["tool"] for c in standins()[10:]] == ["v++"]
+    assert [c["tool"] for c in standins()[20:]] == ["v++"]
     assert set(_status(_run(tmp_path)).values()) == {"skipped"}  # same inputs, same outputs: still up to date
 
     # one γ entry of g_a.3 changed: exactly the downstream steps, and vitis_hls for that kernel only
@@ -164,8 +170,9 @@ def test_end_to_end_with_standins_then_skip_and_one_gamma(tmp_path, standins):
     changed = DeployPackage.make(pkg.manifest, arrays)
     status = _status(_run(tmp_path, package=changed, name=PACKAGE))
     assert status == {"fit": "ran", "gen_hls": "ran", "hls_xo": "ran", "platform": "skipped",
-                      "dpu_xo": "skipped", "link": "ran", "collect": "ran"}
-    new = standins()[11:]
+                      "dpu_xo": "skipped", "link": "ran", "segments": "ran", "xgraph": "ran",
+                      "compile": "skipped", "collect": "ran"}  # the DPU weights did not change: no recompile
+    new = standins()[21:]
     assert [(c["tool"], Path(c["cwd"]).name) for c in new] == [("vitis_hls", "gdn_ga3"), ("v++", "link")]
     assert json.loads((overlay / "manifest.json").read_text())["package"] == changed.content_hash
 

@@ -20,7 +20,6 @@ from pylic.hls import csim
 from pylic.hls.directed_vectors import (Mutation, candidate_pool, catching_pixels, directed_vectors,
                                         gamma_pixels, table_mutations)
 from pylic.hls.gdn_codegen import generate_gdn
-from pylic.hls.kernel_info import KernelInfo
 from tests.hls_helpers import small_params, small_vectors
 
 

@@ -68,6 +68,11 @@ def compiled_graph(q: XGraph, mode: str) -> XGraph:
 def main(log: str) -> None:
     with open(log, "a") as fh:
         fh.write(json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd()}) + "\n")
+    run(sys.argv[1:])
+
+
+def run(argv: list[str]) -> None:
+    """What the stand-in does with vai_c_xir's arguments (also called by tests/flow_standins.py)."""
     mode = os.environ.get("STANDIN_MODE", "")
     if mode == "fail":
         print("stand-in vai_c_xir: failing as asked", file=sys.stderr)
@@ -77,7 +82,7 @@ def main(log: str) -> None:
     p = argparse.ArgumentParser()
     for flag in ("-x", "-a", "-o", "-n"):
         p.add_argument(flag, required=True)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     json.loads(Path(args.a).read_text())
     out = Path(args.o)
     write_xmodel(compiled_graph(read_xmodel(args.x), mode), out / f"{args.n}.xmodel")

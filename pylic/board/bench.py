@@ -26,7 +26,7 @@ def board_bench(package: str, image: str | None = None, overlay: str | None = No
                 width: int = 1280, height: int = 720, repeat: int = 2, out: str | Path | None = None) -> dict[str, Any]:
     """Time both modes on `image` (default: kodim23 if present, else a scikit-image photo) tiled to width x height."""
     from pylic.codec.tiling import tile_to_size  # noqa: PLC0415
-    from pylic.imageio import read_image, write_text  # noqa: PLC0415
+    from pylic.imageio import read_image, write_file  # noqa: PLC0415
 
     if image is not None:
         frame = read_image(image)
@@ -60,5 +60,5 @@ def board_bench(package: str, image: str | None = None, overlay: str | None = No
         result[f"speedup_{direction}"] = (result[f"sequential_{direction}"]["seconds"]
                                           / result[f"pipelined_{direction}"]["seconds"])
     if out is not None:
-        write_text(json.dumps(result, indent=1) + "\n", out)
+        write_file(out, json.dumps(result, indent=1) + "\n")
     return result

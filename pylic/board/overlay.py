@@ -2,7 +2,8 @@
 
 Files of an overlay folder (what `invoke build-overlay` and `invoke compile-xmodel` produce): `dpu.bit`,
 `dpu.hwh`, `dpu.xclbin` (named `dpu.*` because DPU-PYNQ derives names with `rstrip(".bit")`, HW_FLOW.md §3),
-`kernels.json` (kernel interface), and `xmodels/<segment>.xmodel`, one per DPU segment of the package.
+`kernels.json` (kernel interface), and `xmodels/xmodels.json`, the checked record of `pylic.xmodel.compile` that
+names each DPU segment's compiled xmodel (`compiled/<graph>/<graph>.xmodel`, relative to `xmodels/`).
 
 VART finds the xclbin through `XLNX_VART_FIRMWARE`, set before any runner exists; `DpuOverlay.load_model` is
 not used (it refuses multi-subgraph models and takes the first core's slot). The drivers are `DefaultIP`
@@ -12,6 +13,7 @@ subclasses created here with `bindto` = each kernel's VLNV, so `pynq.Overlay` bi
 
 from __future__ import annotations
 
+import json
 import os
 import types
 from pathlib import Path
@@ -38,6 +40,21 @@ def driver_classes(kernels: tuple[interface.KernelSpec, ...], default_ip: type) 
     return out
 
 
+def xmodel_files(xdir: Path, segments) -> dict[str, Path]:
+    """segment -> its compiled xmodel, from the checked record `xmodels.json` (only checked xmodels are loaded)."""
+    record = xdir / "xmodels.json"
+    try:
+        entries = json.loads(record.read_text())["segments"]
+        files = {e["segment"]: xdir / e["xmodel"] for e in entries}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BoardError(f"{record}: no readable xmodel record ({exc}); run `invoke compile-xmodel` "
+                         "(or `invoke build-overlay`)") from None
+    absent = [s for s in segments if s not in files or not files[s].is_file()]
+    if absent:
+        raise BoardError(f"{xdir} lacks xmodels for segments {absent} (run `invoke compile-xmodel`)")
+    return {s: files[s] for s in segments}
+
+
 def dpu_subgraph(graph: Any, name: str) -> Any:
     """The single DPU subgraph of one segment's xmodel (the flow compiles each segment to exactly one)."""
     subs = [s for s in graph.get_root_subgraph().toposort_child_subgraph()
@@ -61,10 +78,7 @@ class LicOverlay:
         gdn_ops = {o.name: o for ops in m.transforms.values() for o in ops if o.op in ("gdn", "igdn")}
         interface.check_ops(kernels, {n: o.op for n, o in gdn_ops.items()})
         io = segment_io(m.transforms, m.patch)
-        xdir = Path(xmodels) if xmodels is not None else folder / "xmodels"
-        absent = [s for s in io if not (xdir / f"{s}.xmodel").is_file()]
-        if absent:
-            raise BoardError(f"{xdir} lacks xmodels for segments {absent} (run `invoke compile-xmodel`)")
+        files = xmodel_files(Path(xmodels) if xmodels is not None else folder / "xmodels", list(io))
 
         os.environ["XLNX_VART_FIRMWARE"] = str((folder / "dpu.xclbin").resolve())
         import pynq  # noqa: PLC0415 (board only)
@@ -80,7 +94,7 @@ class LicOverlay:
         import vart  # noqa: PLC0415
         import xir  # noqa: PLC0415
 
-        subgraphs = {s: dpu_subgraph(xir.Graph.deserialize(str(xdir / f"{s}.xmodel")), s) for s in io}
+        subgraphs = {s: dpu_subgraph(xir.Graph.deserialize(str(files[s])), s) for s in io}
         self.runners = DpuRunners(subgraphs, io, cores, lambda sg: vart.Runner.create_runner(sg, "run"))
         self.hardware = Hardware(self.runners, gdn)
 

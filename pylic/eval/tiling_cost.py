@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from pylic.eval.images import KODAK_DIR, SHARED_DATA, load_folder
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 MODELS = ("pylic-hp-v2-q1", "pylic-hp-v2-q2", "pylic-hp-v2-q3", "pylic-hp-v2-q4")
 BSDS_TEST = SHARED_DATA / "train" / "bsds500_test"
@@ -78,5 +78,5 @@ def tiling_cost(out: str | Path = "out/tiling_cost.json", models: tuple[str, ...
             echo(f"{set_name:16s} {m:15s} n={r['images']:3d} whole {a['whole_bpp']:.4f} bpp {a['whole_psnr']:.2f} dB | "
                  f"v1 {a['v1_overhead_percent']:+6.2f}% {a['v1_delta_db']:+.3f} dB | "
                  f"v2 {a['v2_overhead_percent']:+6.2f}% {a['v2_delta_db']:+.3f} dB")
-            write_text(json.dumps(report, indent=1), out)
+            write_file(out, json.dumps(report, indent=1))
     return report

@@ -8,13 +8,13 @@ import json
 from pylic.flow import resources as res
 from pylic.flow.steps import FlowContext
 from pylic.hls.tools import ToolRun
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 
 def _write(ctx: FlowContext, f: res.Fit, stem: str) -> None:
     board = ctx.config["board"]
-    write_text(json.dumps(f.to_dict(), indent=1, sort_keys=True) + "\n", ctx.build / f"{stem}.json")
-    write_text(res.table(f, board), ctx.build / f"{stem}.md")
+    write_file(ctx.build / f"{stem}.json", json.dumps(f.to_dict(), indent=1, sort_keys=True) + "\n")
+    write_file(ctx.build / f"{stem}.md", res.table(f, board))
 
 
 def fit(ctx: FlowContext) -> list[ToolRun]:

@@ -15,7 +15,7 @@ from pylic.flow import hw_header
 from pylic.flow.steps import FlowContext, hash_input
 from pylic.hls.kernel_info import KernelInfo
 from pylic.hls.tools import ToolRun
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 KERNELS = "kernels"
 _M_AXI = re.compile(r"#pragma\s+HLS\s+INTERFACE\s+m_axi\s+port=(\w+)(?:.*?\bbundle=(\w+))?")
@@ -80,8 +80,8 @@ def hls_xo(ctx: FlowContext) -> list[ToolRun]:
                 continue
             header = hw_header.find_hw_header(folder / f"{info.top}_prj", info.top)
             iface = hw_header.parse_hw_header(header.read_text(), info.top)
-            write_text(json.dumps(iface, indent=1, sort_keys=True) + "\n", folder / "interface.json")
-            write_text(stamp, stamp_file)
+            write_file(folder / "interface.json", json.dumps(iface, indent=1, sort_keys=True) + "\n")
+            write_file(stamp_file, stamp)
         entries.append(hw_header.kernel_entry(info, json.loads((folder / "interface.json").read_text())))
     if not ctx.dry_run:
         hw_header.write_kernels_json(entries, ctx.build / "kernels.json")

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from pylic.errors import ToolError
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 SCHEMA = "pylic-kernel-interface/1"
 CONTROL = {"AP_CTRL": "ap_ctrl", "GIE": "gie", "IER": "ier", "ISR": "isr"}
@@ -78,5 +78,5 @@ def kernel_entry(info, interface: dict) -> dict:
 
 
 def write_kernels_json(entries: list[dict], path: Path) -> Path:
-    write_text(json.dumps({"schema": SCHEMA, "kernels": entries}, indent=1, sort_keys=True) + "\n", path)
+    write_file(path, json.dumps({"schema": SCHEMA, "kernels": entries}, indent=1, sort_keys=True) + "\n")
     return path

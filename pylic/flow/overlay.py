@@ -1,18 +1,17 @@
 """`invoke build-overlay`: deploy package + board -> `overlays/<board>/<package>/` (dpu.bit, dpu.hwh,
 dpu.xclbin, arch.json, kernels.json, manifest.json) through the steps
 
-    fit -> gen_hls -> hls_xo -> platform -> dpu_xo -> link -> collect [-> xmodel steps]
+    fit -> gen_hls -> hls_xo -> platform -> dpu_xo -> link -> segments -> xgraph -> compile -> collect
 
 over one build folder `build/overlay/<board>/<package label>/`. The overlay files are named `dpu.*` because
 DpuOverlay copies `<base>.xclbin` and VART opens `dpu.xclbin` (HW_FLOW.md §3).
 
-xmodels: the `segments -> xgraph -> compile` steps belong to `pylic.xmodel`; they plug in after `collect`
-(they need its arch.json) through `XMODEL_STEPS_HOOK` below: a module exposing `flow_steps() -> list[Step]`.
+xmodels: the `segments -> xgraph -> compile` steps belong to `pylic.xmodel` (`pylic.xmodel.flow`); they run after `link` (vai_c_xir needs its arch.json), and `collect` copies the checked
+xmodels into `xmodels/` of the overlay folder and their per-layer workloads into the manifest.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -22,10 +21,11 @@ from pylic.flow.fit_step import fit
 from pylic.flow.steps import FlowContext, Step, StepOutcome, load_record, run_flow, sha256_file
 from pylic.hls.render import HLS_DIR
 from pylic.hls.tools import ToolRun
-from pylic.imageio import write_text
+from pylic.imageio import write_file
+from pylic.xmodel import flow as xmodel_flow
 
 MANIFEST_SCHEMA = "pylic-overlay/1"
-XMODEL_STEPS_HOOK = "pylic.xmodel.flow"  # segments -> xgraph -> compile, provided by the xmodel work
+XMODELS = xmodel_flow.FOLDER
 
 
 def overlay_dir(ctx: FlowContext) -> Path:
@@ -44,10 +44,15 @@ def collect(ctx: FlowContext) -> list[ToolRun]:
         ctx.log(f"    would collect dpu.bit, dpu.hwh, dpu.xclbin, arch.json, kernels.json -> {out}")
         return []
     files = {**vivado_steps.link_products(ctx.build), "kernels.json": ctx.build / "kernels.json"}
+    xm = _xmodel_record(ctx)
+    if xm is not None:  # the checked xmodels, in the layout their record names (xmodels/compiled/<g>/<g>.xmodel)
+        xdir = ctx.build / XMODELS
+        files.update({f"{XMODELS}/{seg['xmodel']}": xdir / seg["xmodel"] for seg in xm["segments"]})
+        files[f"{XMODELS}/xmodels.json"] = xdir / "xmodels.json"
     for name, src in files.items():
         vivado_steps.copy(src, out / name)
     board: Board = ctx.config["board"]
-    steps = {s: load_record(ctx.build, s) for s in ("fit", "gen_hls", "hls_xo", "platform", "dpu_xo", "link")}
+    steps = {s.name: load_record(ctx.build, s.name) for s in overlay_steps() if s.name != "collect"}
     fit_file = ctx.build / ("fit_synth.json" if (ctx.build / "fit_synth.json").is_file() else "fit.json")
     manifest = {
         "schema": MANIFEST_SCHEMA, "board": board.name, "part": board.part, "dpu_cores": board.dpu.cores,
@@ -58,9 +63,17 @@ def collect(ctx: FlowContext) -> list[ToolRun]:
                   for s, r in steps.items() if r},
         "resources": json.loads(fit_file.read_text()), "resources_from": fit_file.name,
         "files": {n: sha256_file(out / n) for n in sorted(files)},
+        "xmodels": None if xm is None else {
+            "package": xm["package"], "arch_sha256": xm["arch_sha256"],
+            "segments": {seg["segment"]: {k: v for k, v in seg.items() if k != "segment"} for seg in xm["segments"]}},
     }
-    write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", out / "manifest.json")
+    write_file(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return []
+
+
+def _xmodel_record(ctx: FlowContext) -> dict | None:
+    path = ctx.build / XMODELS / "xmodels.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _board_dict(ctx: FlowContext) -> dict:
@@ -103,23 +116,16 @@ def overlay_steps() -> list[Step]:
                           "kernels": [str(p) for p in _xo_outputs(ctx)],
                           **{x: b(ctx) / x for x in _xo_outputs(ctx)}, "board": _board_dict(ctx)},
              lambda ctx: [vivado_steps.XCLBIN], tools=("v++",), doc="v++ link: the DPU cores + every HLS kernel"),
-        Step("collect", collect,
-             lambda ctx: {"xclbin": b(ctx) / vivado_steps.XCLBIN, "kernels": b(ctx) / "kernels.json",
-                          "out": str(overlay_dir(ctx))},
-             lambda ctx: [str(overlay_dir(ctx) / n) for n in
-                          ("dpu.bit", "dpu.hwh", "dpu.xclbin", "arch.json", "kernels.json", "manifest.json")],
-             doc="overlay folder + manifest"),
     ]
-    return steps + xmodel_steps()
-
-
-def xmodel_steps() -> list[Step]:
-    """`segments -> xgraph -> compile` from pylic.xmodel, when it provides them (none until it does)."""
-    try:
-        mod = importlib.import_module(XMODEL_STEPS_HOOK)
-    except ImportError:
-        return []
-    return list(mod.flow_steps()) if hasattr(mod, "flow_steps") else []
+    collect_step = Step(
+        "collect", collect,
+        lambda ctx: {"xclbin": b(ctx) / vivado_steps.XCLBIN, "kernels": b(ctx) / "kernels.json",
+                     "xmodels": b(ctx) / XMODELS / "xmodels.json", "out": str(overlay_dir(ctx))},
+        lambda ctx: [str(overlay_dir(ctx) / n) for n in
+                     ("dpu.bit", "dpu.hwh", "dpu.xclbin", "arch.json", "kernels.json", "manifest.json",
+                      f"{XMODELS}/xmodels.json")],
+        doc="overlay folder (with the checked xmodels) + manifest")
+    return steps + xmodel_flow.flow_steps() + [collect_step]
 
 
 def build_overlay(board: str | Path, package, out_root: str | Path = "overlays",
@@ -141,6 +147,6 @@ def build_overlay(board: str | Path, package, out_root: str | Path = "overlays",
                       config={"board": brd, "package": pkg, "par": par, "dpu_ip": dpu_ip,
                               "out": str(Path(out_root).resolve() / brd.name / name), "tool_versions": {
                                   "vitis_hls": brd.tools["vitis_hls"], "vivado": brd.tools["vivado"],
-                                  "v++": brd.tools["vitis"]}},
+                                  "v++": brd.tools["vitis"], "vai_c_xir": f"Vitis AI {brd.tools['vitis_ai']}"}},
                       dry_run=dry_run, log=log)
     return run_flow(overlay_steps(), ctx, from_step, to_step, force)

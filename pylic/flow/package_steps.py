@@ -13,7 +13,7 @@ from typing import Any
 
 from pylic.flow.steps import FlowContext, Step, StepOutcome, run_flow
 from pylic.hls.tools import ToolRun
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 QUANT, PACKAGES, POINTER = "quant", "packages", "package.txt"
 
@@ -35,7 +35,7 @@ def export(ctx: FlowContext) -> list[ToolRun]:
     from pylic.deploy.tasks import run_export
 
     folder = run_export(ctx.build / QUANT, ctx.build / PACKAGES, ctx.config["patch"])
-    write_text(str(Path(folder).resolve()) + "\n", ctx.build / POINTER)
+    write_file(ctx.build / POINTER, str(Path(folder).resolve()) + "\n")
     return []
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 from pylic.errors import PylicError
 from pylic.hls.tools import ToolRun
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 RECORD_SCHEMA = "pylic-step-record/1"
 
@@ -156,6 +156,6 @@ def run_flow(steps: list[Step], ctx: FlowContext, from_step: str | None = None, 
             "tools": tool_versions(ctx, step.tools), "commands": [r.command for r in runs],
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)), "seconds": round(dt, 3),
         }
-        write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", record_path(ctx.build, step.name))
+        write_file(record_path(ctx.build, step.name), json.dumps(record, indent=1, sort_keys=True) + "\n")
         outcomes.append(StepOutcome(step.name, "ran", runs, dt))
     return outcomes

@@ -20,7 +20,7 @@ from pylic.flow.boards import DPU_KERNEL
 from pylic.flow.hls_steps import data_ports, kernel_infos, kernels_dir, xo_path
 from pylic.flow.steps import FlowContext
 from pylic.hls.tools import ToolRun, run_tool
-from pylic.imageio import write_text
+from pylic.imageio import write_file
 
 DPU_IP_ENV = "PYLIC_DPU_IP"
 DPU_IP_FILES = ("prj/Vitis/scripts/gen_dpu_xo.tcl", "prj/Vitis/scripts/package_dpu_kernel.tcl",
@@ -57,7 +57,7 @@ def dpu_ip_root(ctx: FlowContext) -> Path | None:
 
 def platform(ctx: FlowContext) -> list[ToolRun]:
     folder = ctx.build / "platform"
-    write_text(vivado_files.platform_tcl(ctx.config["board"]), folder / "platform.tcl")
+    write_file(folder / "platform.tcl", vivado_files.platform_tcl(ctx.config["board"]))
     return [run_tool(["vivado", "-mode", "batch", "-notrace", "-source", "platform.tcl"], folder,
                      step="vivado_platform", expected_outputs=("platform.xsa",), dry_run=ctx.dry_run,
                      timeout=TIMEOUT_S)]
@@ -66,7 +66,7 @@ def platform(ctx: FlowContext) -> list[ToolRun]:
 def dpu_xo(ctx: FlowContext) -> list[ToolRun]:
     """Stage the DPU IP's packaging scripts beside pylic's dpu_conf.vh and run its gen_dpu_xo.tcl."""
     board, folder = ctx.config["board"], ctx.build / "dpu"
-    write_text(vivado_files.dpu_conf(board), folder / "dpu_conf.vh")
+    write_file(folder / "dpu_conf.vh", vivado_files.dpu_conf(board))
     root = dpu_ip_root(ctx)
     if root is None:
         ctx.log(f"    note: no DPU IP configured ({DPU_IP_ENV} / --dpu-ip); a real run stops here")
@@ -77,7 +77,7 @@ def dpu_xo(ctx: FlowContext) -> list[ToolRun]:
             text = (root / rel).read_text()
             if rel.endswith("package_dpu_kernel.tcl"):  # its HDL path is relative to the TRD; make it absolute
                 text = _HDL_PATH.sub(f'set path_to_hdl "{root / "dpu_ip"}"', text)
-            write_text(text, dest)
+            write_file(dest, text)
     return [run_tool(["vivado", "-mode", "batch", "-notrace", "-source", "scripts/gen_dpu_xo.tcl", "-tclargs",
                       "dpu.xo", DPU_KERNEL, "hw", board.name], folder, step="vivado_dpu_xo",
                      expected_outputs=("dpu.xo",), dry_run=ctx.dry_run, timeout=TIMEOUT_S)]
@@ -90,7 +90,7 @@ def link_kernels(ctx: FlowContext) -> list[vivado_files.LinkKernel]:
 def link(ctx: FlowContext) -> list[ToolRun]:
     """v++ -l with every .xo named explicitly (DPU-PYNQ's Makefile passes only the first: `$<`)."""
     folder = ctx.build / "link"
-    write_text(vivado_files.link_config(ctx.config["board"], link_kernels(ctx)), folder / "link.cfg")
+    write_file(folder / "link.cfg", vivado_files.link_config(ctx.config["board"], link_kernels(ctx)))
     args = ["v++", "-t", "hw", "--platform", str(ctx.build / PLATFORM_XSA), "--save-temps", "--config", "link.cfg"]
     root = dpu_ip_root(ctx)
     if root is not None and (root / STRIP_TCL).is_file():

@@ -12,6 +12,7 @@ from pylic.fixed.patch_buffer import IDENTITY_LUT, TileGrid, dpu_input, extract_
 from pylic.hls import render
 from pylic.hls.estimate import patch_estimate, register_map
 from pylic.hls.kernel_info import KernelInfo, tcl_context
+from pylic.imageio import write_file
 from pylic.ps.tiling import PAPER_720P
 
 HEADERS = ("patch_kernel.h",)
@@ -80,9 +81,9 @@ def generate_patch_buffer(root: Path, frames: list[np.ndarray], patch: int = 256
     render.render_to(env, "patch_tb.cpp.j2", folder / "tb" / f"{TOP}_tb.cpp", **ctx)
     render.copy_headers(folder / "src", HEADERS)
     index, data, n_patches = golden_vectors(frames, patch, overlap, lut)
-    render.write_text(folder / "tb_data" / "frames.txt", index)
+    write_file(folder / "tb_data" / "frames.txt", index, skip_identical=True)
     for name, blob in data.items():
-        render.write_bytes(folder / "tb_data" / name, blob)
+        write_file(folder / "tb_data" / name, blob, skip_identical=True)
     scalars = [(n, "scalar") for n in ("mode", "height", "width", "row", "col", "rows", "cols")]
     info = KernelInfo(
         top=TOP, kind="patch_buffer", layer="frame<->patch", sources=[f"src/{TOP}.cpp"],

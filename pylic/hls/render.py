@@ -70,16 +70,6 @@ def check_kernel_name(name: str) -> str:
     return name
 
 
-def write_text(path: Path, text: str) -> Path:
-    """Deprecated alias of `pylic.imageio.write_file(path, text, skip_identical=True)`."""
-    return write_file(path, text, skip_identical=True)
-
-
-def write_bytes(path: Path, data: bytes) -> Path:
-    """Deprecated alias of `pylic.imageio.write_file(path, data, skip_identical=True)`."""
-    return write_file(path, data, skip_identical=True)
-
-
 def render_to(env: jinja2.Environment, template: str, path: Path, **context) -> Path:
     return write_file(path, env.get_template(template).render(**context), skip_identical=True)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pylic.imageio import write_text
-from pylic.perf import dpu, ps
+from pylic.imageio import write_file
+from pylic.perf import ps
 from pylic.perf.layers import PAPER_CONFIGS, layer_table
 from pylic.perf.model import model_frame, tiling_cost
 from pylic.perf.platform import platform_for
@@ -221,6 +221,6 @@ N <= {plan_res['widest_meeting']['accelerator']}; end to end, the PS entropy cod
 Reproduce: `invoke perf --package pylic-student-q2-int8`, `invoke perf --spec Student-160`,
 `invoke plan --fps 40 --board zcu102`, `invoke perf-docs`.
 """
-    write_text(text, out)
+    write_file(out, text)
     echo(f"wrote {out}")
     return Path(out)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from pylic.errors import PylicError
-from pylic.imageio import atomic_write, write_text
+from pylic.imageio import atomic_write, write_file
 from pylic.perf import ps
 from pylic.perf.layers import Spec, load_ops
 from pylic.perf.model import model_frame
@@ -97,7 +97,7 @@ def perf_report(package: str | None = None, model: str | None = None, spec: str 
         sweep = fps_vs_width(report["M"], report["hyper"], pf, height, width, overlap, gdn_par=gdn_par, costs=costs)
         report["fps_vs_n"] = sweep
         report["charts"] = _charts(report, sweep, out)
-    write_text(json.dumps(report, indent=1), out / "perf.json")
+    write_file(out / "perf.json", json.dumps(report, indent=1))
     echo(format_summary(report))
     return report
 
@@ -158,5 +158,5 @@ def plan(fps: float, board: str = "zcu102", M: int = 320, hyper: int = 192, prun
                      + (str(n) if n is not None else "none"))
     echo("\n".join(lines))
     if out:
-        write_text(json.dumps(result, indent=1), out)
+        write_file(out, json.dumps(result, indent=1))
     return result

@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from pylic.deploy import entropy, gdn_io
+from pylic.deploy import gdn_io
 from pylic.deploy.manifest import OpSpec
 from pylic.fixed.gdn_golden import GdnKernel
 from pylic.fixed.gdn_params import GdnLayerParams

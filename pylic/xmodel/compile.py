@@ -24,7 +24,7 @@ from pylic.deploy.manifest import OpSpec
 from pylic.deploy.store import DeployPackage, load
 from pylic.errors import ToolError
 from pylic.hls.tools import ToolRun, run_tool
-from pylic.imageio import write_bytes, write_text
+from pylic.imageio import write_file
 from pylic.ps.stages import Stage
 from pylic.xmodel.compiled import check_compiled
 from pylic.xmodel.proto import XmodelError, read_xmodel, write_xmodel
@@ -52,7 +52,7 @@ def write_segments(package: DeployPackage | str | Path, out_dir: str | Path, pat
                          "ops": [op.to_dict() for op in s.ops], "in_shape": list(s.in_shape),
                          "out_shape": list(s.out_shape), "in_fix": s.in_fix, "out_fix": s.out_fix} for s in segs]}
     path = Path(out_dir) / SEGMENTS
-    write_text(json.dumps(doc, indent=1) + "\n", path)
+    write_file(path, json.dumps(doc, indent=1) + "\n")
     return path
 
 
@@ -114,9 +114,9 @@ def compile_segments(out_dir: str | Path, arch_json: str | Path, dry_run: bool =
     _, segs = read_segments(out)
     read_arch(arch_json)
     if Path(arch_json).resolve() != (out / ARCH).resolve():
-        write_bytes(Path(arch_json).read_bytes(), out / ARCH)
+        write_file(out / ARCH, Path(arch_json).read_bytes())
     script = out / DOCKER_SCRIPT
-    write_text(_docker_script(segs), script)
+    write_file(script, _docker_script(segs))
     script.chmod(0o755)
     if not dry_run and shutil.which("vai_c_xir") is None:
         raise ToolError(f"vai_c_xir not found on PATH; run {script} inside the Vitis AI 2.5 docker, then check the "
@@ -149,7 +149,7 @@ def check_compiled_dir(out_dir: str | Path, arch_json: str | Path | None = None)
         entry.update(xmodel=str(path.relative_to(out)), sha256=_sha256(path),
                      quantized_sha256=_sha256(quantized))
         record["segments"].append(entry)
-    write_text(json.dumps(record, indent=1) + "\n", out / RECORD)
+    write_file(out / RECORD, json.dumps(record, indent=1) + "\n")
     return record
 
 

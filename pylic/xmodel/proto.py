@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from google.protobuf.message import DecodeError
 
 from pylic.errors import PylicError
-from pylic.imageio import write_bytes
+from pylic.imageio import write_file
 from pylic.xmodel import graph_proto_v2_pb2 as pb
 from pylic.xmodel.graph import Typed, XGraph, XOp, XSubgraph
 
@@ -142,8 +142,9 @@ def from_proto(msg: pb.Graph) -> XGraph:
 
 
 def write_xmodel(graph: XGraph, path: str | Path) -> Path:
-    """Serialize atomically; returns the path."""
-    write_bytes(to_proto(graph).SerializeToString(deterministic=True), path)
+    """Serialize atomically; returns the path. An identical file is left untouched (its mtime is what
+    `check_compiled_dir` compares against the compiled result)."""
+    write_file(path, to_proto(graph).SerializeToString(deterministic=True), skip_identical=True)
     return Path(path)
 
 
