@@ -199,30 +199,56 @@ def train_student(c, out="runs/student", teacher="", teacher_checkpoint="", data
     "check_every": "steps between held-out RD checks while fine-tuning", "batch": "fine-tuning batch size",
     "crop": "fine-tuning crop size", "lr": "fine-tuning learning rate",
     "include_hyper": "also prune the hidden layers of h_a/h_s",
-    "multiple": "round kept widths up to a multiple (DPU channel parallelism: 8 or 16)",
+    "granularity": "kept widths are the nearest multiple of this (16: the B4096's channel parallelism; 1: exact)",
+    "criterion": "which filters go: activation (mean |GDN output| x next-layer weight norm), l2 or random",
     "threads": "torch CPU threads (0: default)", "seed": "random seed",
 })
 def prune(c, out="runs/prune", model="", checkpoint="", lmbda=0.0, data=DEFAULT_DATA,
           eval_data="../shared/data/kodak", eval_limit=4, eval_crop=256, ratio=0.1, iterations=3,
-          finetune_steps=500, check_every=25, batch=8, crop=128, lr=1e-4, include_hyper=False, multiple=1,
-          threads=0, seed=0):
-    """Iterative channel pruning: drop the lowest-L2 10% of filters per layer, fine-tune until RD recovers, x3."""
+          finetune_steps=500, check_every=25, batch=8, crop=128, lr=1e-4, include_hyper=False, granularity=16,
+          criterion="activation", threads=0, seed=0):
+    """Iterative channel pruning: 10% of filters per layer in 16-channel groups, fine-tune until RD is back, x3."""
     from pylic.prune import PruneConfig, PruneSchedule, run_prune
 
     cfg = PruneConfig(out=out, model=model or None, checkpoint=checkpoint or None, lmbda=lmbda, data=data,
                       eval_data=eval_data, eval_limit=eval_limit, eval_crop=eval_crop, crop=crop,
                       threads=threads, seed=seed)
-    sched = PruneSchedule(ratio=ratio, iterations=iterations, include_hyper=include_hyper, multiple=multiple,
+    sched = PruneSchedule(ratio=ratio, iterations=iterations, include_hyper=include_hyper,
+                          granularity=granularity, criterion=criterion,
                           finetune_steps=finetune_steps, check_every=check_every, batch=batch, lr=lr)
     rep = _run(run_prune, cfg, sched)
     f = rep.get("final")
     if f:
-        print(f"params -{f['params_reduction']:.1%}, MACs at 720p -{f['macs_reduction']:.1%}; "
+        print(f"params -{f['params_reduction']:.1%}, MACs at 720p -{f['macs_reduction']:.1%}, "
+              f"DPU cycles -{f['dpu_cycles_reduction']:.1%}; "
               f"{f['rd_original']['bpp']:.3f} bpp / {f['rd_original']['psnr']:.2f} dB -> "
               f"{f['rd']['bpp']:.3f} bpp / {f['rd']['psnr']:.2f} dB; report: {out}/report.json")
 
 
-KD_TASKS: list = [distill, train_student, prune]
+@task(auto_shortflags=False, help={
+    "model": "registry name of the model to cut", "checkpoint": "or its weights / training checkpoint",
+    "ratio": "fraction of every hidden width cut (one cut, no fine-tuning)",
+    "granularity": "kept widths are the nearest multiple of this (1: exact ratio)",
+    "criteria": "comma-separated criteria to compare (activation,l2,random)",
+    "random_seeds": "cuts by the random criterion (each reported, and their mean)",
+    "eval_data": "images for RD", "eval_limit": "first N eval images", "eval_crop": "centre crop (multiple of 64)",
+    "calib": "training crops the data-driven criterion measures", "out": "JSON report",
+})
+def prune_criteria(c, model="pylic-hp-v2-q2", checkpoint="", ratio=0.1, granularity=1,
+                   criteria="activation,l2,random",
+                   random_seeds=3, eval_data="../shared/data/kodak", eval_limit=4, eval_crop=256, calib=8,
+                   out="out/prune_criteria.json"):
+    """One cut of a model by each pruning criterion: RD before fine-tuning, params, MACs and DPU cycles."""
+    from pylic.prune.compare import CriteriaConfig, compare_criteria, criteria_table
+
+    cfg = CriteriaConfig(model=model, checkpoint=checkpoint or None, ratio=ratio, granularity=granularity,
+                         criteria=tuple(x.strip() for x in criteria.split(",") if x.strip()),
+                         random_seeds=random_seeds, eval_data=eval_data, eval_limit=eval_limit,
+                         eval_crop=eval_crop, calib=calib, out=out)
+    print(criteria_table(_run(compare_criteria, cfg)))
+
+
+KD_TASKS: list = [distill, train_student, prune, prune_criteria]
 
 # --- hardware-ready models: quantization, deploy package, emulator -----------------------------
 

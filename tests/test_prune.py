@@ -37,7 +37,7 @@ def _model(N: int = 10, M: int = 16, seed: int = 0) -> ScaleHyperprior:
 
 def test_keep_count_is_a_fraction_of_the_original_width():
     assert [keep_count(64, 0.1, i) for i in range(4)] == [64, 58, 51, 45]  # 30% after three rounds, not 27%
-    assert [keep_count(64, 0.1, i, multiple=8) for i in range(4)] == [64, 64, 56, 48]
+    assert [keep_count(64, 0.1, i, granularity=8) for i in range(4)] == [64, 56, 48, 48]  # nearest multiple
     assert keep_count(3, 0.5, 3) == 1  # a layer never disappears
     with pytest.raises(ModelError):
         keep_count(64, 1.0, 1)
@@ -146,12 +146,13 @@ def test_run_prune_writes_a_report_and_resumes(tmp_path, folder):
     (run / "config.json").write_text(json.dumps({"lmbda": 0.01}))
     cfg = PruneConfig(out=str(tmp_path / "pruned"), checkpoint=str(run / "checkpoint.pt"), data=str(folder),
                       eval_data=str(folder), eval_limit=1, eval_crop=128, crop=64, heldout=2)
-    sched = PruneSchedule(iterations=2, finetune_steps=2, check_every=1, batch=2, macs_hw=(128, 128))
+    sched = PruneSchedule(iterations=2, finetune_steps=2, check_every=1, batch=2, macs_hw=(128, 128), granularity=1)
     rep = run_prune(cfg, sched, progress=False)
     assert rep["lmbda"] == 0.01 and [r["iteration"] for r in rep["iterations"]] == [1, 2]
     assert [r["widths"]["ga0"] for r in rep["iterations"]] == [9, 8]
     p = [rep["original"]["params"]] + [r["after_prune"]["params"] for r in rep["iterations"]]
     assert p[0] > p[1] > p[2] and rep["final"]["params_reduction"] > 0 and rep["final"]["macs_reduction"] > 0
+    assert rep["final"]["dpu_cycles_reduction"] == 0  # 10 -> 8 channels: still one 16-channel group
     first = rep["iterations"][0]
     assert {"bpp", "psnr", "loss"} <= set(first["before"]["rd"])
     assert first["finetune"]["target"] == first["before"]["heldout"]

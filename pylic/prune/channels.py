@@ -1,4 +1,5 @@
-"""Physical channel removal: rank output filters by L2 norm, cut them out of every tensor that holds them.
+"""Physical channel removal: how many filters stay (`keep_count`), and cutting the chosen ones out of every
+tensor that holds them (which ones: `criteria.py`).
 
 Why by hand and not with torch-pruning: torch-pruning 1.6.1 traces CompressAI's GDN as "unwrapped
 parameters" and prunes only the last dimension of γ (C×C) — γ becomes C×C' and the layer's
@@ -21,40 +22,31 @@ import torch
 
 from pylic.errors import ModelError
 from pylic.models.hyperprior import ScaleHyperprior
+from pylic.prune.criteria import filter_norms, lowest
 from pylic.prune.structure import PruneSite
 
 
-def filter_norms(model: ScaleHyperprior, site: PruneSite) -> torch.Tensor:
-    """L2 norm of each output filter of the site's producer (bias excluded, as in filter pruning)."""
-    w = model.state_dict()[f"{site.producer}.weight"].detach()
-    dims = (0, 2, 3) if site.producer_deconv else (1, 2, 3)
-    return torch.linalg.vector_norm(w, dim=dims)
-
-
-def keep_count(original: int, ratio: float, iteration: int, multiple: int = 1) -> int:
+def keep_count(original: int, ratio: float, iteration: int, granularity: int = 1) -> int:
     """Channels left after `iteration` rounds of removing `ratio` of the ORIGINAL width (10% ×3 = 30%).
 
-    Counting from the original width makes the total exact (no compounding, 0.9³ would give 27%);
-    `multiple` rounds the kept width up to a multiple (e.g. 8 or 16 for the DPU's channel parallelism).
-    At least one channel always remains.
+    Counting from the original width makes the total exact (no compounding, 0.9³ would give 27%).
+    `granularity` makes the kept width the multiple of it nearest to that (at least one granule, never more
+    than the original): the B4096 computes 16 channels at a time, so only 16-aligned cuts lower DPU cycles
+    (a width of 22 costs what 32 costs). A round that cannot move to another multiple cuts nothing.
     """
     if not 0.0 <= ratio < 1.0 or iteration < 0:
         raise ModelError(f"prune ratio must be in [0, 1) and iteration >= 0, got {ratio}, {iteration}")
-    if multiple < 1:
-        raise ModelError(f"multiple must be >= 1, got {multiple}")
+    if granularity < 1:
+        raise ModelError(f"granularity must be >= 1, got {granularity}")
     keep = original - round(original * ratio * iteration)
-    keep = -(-keep // multiple) * multiple
+    if granularity > 1:
+        keep = max(granularity, (2 * keep + granularity) // (2 * granularity) * granularity)  # nearest, half up
     return max(1, min(original, keep))
 
 
 def lowest_norm_channels(model: ScaleHyperprior, site: PruneSite, keep: int) -> list[int]:
     """Indices of the filters to remove: the (width − keep) lowest norms (ties: lower index first)."""
-    norms = filter_norms(model, site)
-    n_drop = norms.numel() - keep
-    if n_drop <= 0:
-        return []
-    order = sorted(range(norms.numel()), key=lambda i: (float(norms[i]), i))
-    return sorted(order[:n_drop])
+    return lowest(filter_norms(model, site), keep)
 
 
 def _keep_index(width: int, drop: list[int]) -> torch.Tensor:

@@ -1,5 +1,6 @@
-"""The paper's prune-and-fine-tune loop (§III-C): per layer, drop the 10% lowest-L2 filters, fine-tune
-until the RD loss is back, three times (30%). Each iteration is recorded for the report."""
+"""The paper's prune-and-fine-tune loop (§III-C): per layer, drop 10% of the filters (the least important by
+the schedule's criterion, in whole DPU channel groups), fine-tune until the RD loss is back, three times (30%).
+Each iteration is recorded for the report."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from tqdm import tqdm
 
 from pylic.models.complexity import count_dpu_cycles, count_params
 from pylic.models.hyperprior import ScaleHyperprior
-from pylic.prune.channels import keep_count, lowest_norm_channels, remove_channels
+from pylic.prune.channels import keep_count, remove_channels
+from pylic.prune.criteria import channel_scores, lowest
 from pylic.prune.evaluate import heldout_loss, rd_metrics
 from pylic.prune.finetune import finetune_until_recovered
 from pylic.prune.structure import PruneSite, prunable_sites
@@ -27,7 +29,8 @@ class PruneSchedule:
     ratio: float = 0.1
     iterations: int = 3
     include_hyper: bool = False
-    multiple: int = 1
+    granularity: int = 16  # kept widths are multiples of this: the B4096's channel parallelism
+    criterion: str = "activation"  # `criteria.CRITERIA`
     finetune_steps: int = 500  # K: the most fine-tuning steps per iteration
     check_every: int = 25
     batch: int = 8
@@ -55,12 +58,13 @@ def complexity(model: ScaleHyperprior, hw: tuple[int, int]) -> dict:
 
 
 def prune_once(model: ScaleHyperprior, original: dict[str, int], ratio: float, iteration: int,
-               include_hyper: bool = False, multiple: int = 1) -> tuple[ScaleHyperprior, dict[str, list[int]]]:
-    """Cut every site down to its width for `iteration` (1-based); returns the new model and what went."""
-    drop: dict[PruneSite, list[int]] = {}
-    for site in prunable_sites(include_hyper):
-        keep = keep_count(original[site.name], ratio, iteration, multiple)
-        drop[site] = lowest_norm_channels(model, site, keep)
+               include_hyper: bool = False, granularity: int = 1, criterion: str = "l2",
+               calib: torch.Tensor | None = None, seed: int = 0) -> tuple[ScaleHyperprior, dict[str, list[int]]]:
+    """Cut every site down to its width for `iteration` (1-based), dropping the channels `criterion` ranks
+    lowest (`calib`: crops for data-driven criteria); returns the new model and what went."""
+    sites = prunable_sites(include_hyper)
+    scores = channel_scores(model, sites, criterion, calib, seed + iteration)
+    drop = {s: lowest(scores[s.name], keep_count(original[s.name], ratio, iteration, granularity)) for s in sites}
     return remove_channels(model, drop), {s.name: d for s, d in drop.items()}
 
 
@@ -81,7 +85,7 @@ def iterative_prune(state: PruneState, sched: PruneSchedule, lmbda: float, sampl
         before = {"rd": rd_metrics(model, eval_images, lmbda), "heldout": heldout_loss(model, heldout, lmbda),
                   **complexity(model, sched.macs_hw)}
         pruned, removed = prune_once(model, state.original_widths, sched.ratio, it, sched.include_hyper,
-                                     sched.multiple)
+                                     sched.granularity, sched.criterion, heldout)
         after_prune = {"rd": rd_metrics(pruned, eval_images, lmbda), "heldout": heldout_loss(pruned, heldout, lmbda),
                        **complexity(pruned, sched.macs_hw)}
         rec = finetune_until_recovered(pruned, sampler_for(it), heldout, lmbda, target=before["heldout"],

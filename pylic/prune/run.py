@@ -53,8 +53,11 @@ def _report(cfg: PruneConfig, sched: PruneSchedule, lmbda: float, original: dict
         last = state.iterations[-1]
         p0, m0 = original["params"], original["macs"]["total"]
         p1, m1 = last["after_prune"]["params"], last["after_prune"]["macs"]["total"]
+        c0, c1 = original["dpu_cycles"]["total"], last["after_prune"]["dpu_cycles"]["total"]
         rep["final"] = {"widths": last["widths"], "params": p1, "macs": last["after_prune"]["macs"],
+                        "dpu_cycles": last["after_prune"]["dpu_cycles"],
                         "params_reduction": 1 - p1 / p0, "macs_reduction": 1 - m1 / m0,
+                        "dpu_cycles_reduction": 1 - c1 / c0,
                         "rd": last["after_finetune"]["rd"], "rd_original": original["rd"]}
     return rep
 
