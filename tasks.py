@@ -265,9 +265,16 @@ KD_TASKS: list = [distill, train_student, prune, prune_criteria]
     "steps": "QAT iterations", "lmbda": "RD trade-off for QAT (default: the model's own)",
     "lr": "QAT learning rate", "batch": "QAT batch size", "crop": "QAT crop size", "seed": "random seed",
     "threads": "torch CPU threads (0: default; 1 is fastest on a shared 2-core machine)",
+    "sigma_position": "fix position of h_s's output sigma (default: calibrated; see docs/quantization.md)",
+    "sigma_calibration": "without --sigma-position: minmax (largest sigma fits) or rate (fewest y bits; see docs)",
+    "sigma_table": "Gaussian scale table: model (CompressAI's) or matched (every entry an int8 sigma reaches)",
+    "pixels_in": "pixel convention into g_a: unsigned (p/255) or centred (q = p - 128, all 256 levels; PTQ)",
+    "pixels_out": "pixel convention out of g_s: unsigned (caps at 253 at position 7) or centred (p = q + 128; PTQ)",
 })
 def quantize(c, out="runs/quant", model=None, checkpoint=None, ptq=False, qat=False, single=False, mse=False,
-             data=DEFAULT_DATA, calib=32, steps=1000, lmbda=None, lr=5e-5, batch=8, crop=128, seed=0, threads=0):
+             data=DEFAULT_DATA, calib=32, steps=1000, lmbda=None, lr=5e-5, batch=8, crop=128, seed=0, threads=0,
+             sigma_position=None, sigma_calibration="minmax", sigma_table="model", pixels_in="unsigned",
+             pixels_out="unsigned"):
     """Quantize a float model to int8 DPU fix positions: --ptq (calibrate) or --qat (calibrate + fine-tune)."""
     from pylic.quant import run_quantize
 
@@ -276,7 +283,10 @@ def quantize(c, out="runs/quant", model=None, checkpoint=None, ptq=False, qat=Fa
     summary = _run(run_quantize, out, model=model, checkpoint=checkpoint, mode="qat" if qat else "ptq", data=data,
                    calib=calib, steps=steps, lmbda=float(lmbda) if lmbda is not None else None,
                    precision="single" if single else "mixed", batch=batch, crop=crop, lr=lr, seed=seed,
-                   threads=threads, method="mse" if mse else "minmax")
+                   threads=threads, method="mse" if mse else "minmax",
+                   sigma_position=int(sigma_position) if sigma_position is not None else None,
+                   sigma_calibration=sigma_calibration, sigma_table=sigma_table, pixels_in=pixels_in,
+                   pixels_out=pixels_out)
     for note in summary["notes"]:
         print(f"note: {note}")
     print(f"wrote {out}/quant_plan.json and {out}/model.pt ({summary['mode']}, {summary['precision']} precision, "
@@ -337,7 +347,22 @@ def tiling_cost(c, model=None, sets=None, out="out/tiling_cost.json", limit_bsds
          sets=tuple(sets) if sets else None, overlap=overlap)
 
 
-QUANT_TASKS: list = [quantize, export, bench, tiling_cost]
+@task(iterable=["variant"], auto_shortflags=False, help={
+    "model": "registry name of the float model",
+    "variant": "NAME:field=value,... over QuantConfig (e.g. s3:sigma_position=3,sigma_table=matched); repeat; "
+               "the first is the baseline (default: one calibrated baseline)",
+    "limit": "first N Kodak images", "calib": "calibration patches", "out": "JSON report",
+})
+def quant_variants(c, model="pylic-student-q2", variant=None, limit=4, calib=16, out="out/quant_variants.json"):
+    """PTQ one float model under several precision choices; each package on the emulator over Kodak images."""
+    from pylic.eval.images import load_kodak
+    from pylic.quant.variants import compare_variants, parse_variant, variants_table
+
+    variants = dict(_run(parse_variant, v) for v in (variant or ["calibrated:"]))
+    print(variants_table(_run(compare_variants, model, variants, load_kodak(limit), calib=calib, out=out)))
+
+
+QUANT_TASKS: list = [quantize, export, bench, tiling_cost, quant_variants]
 
 # --- HLS: golden GDN, code generation, csim, synthesis -----------------------------------------
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # torch and CompressAI only where tables are built from modul
     from compressai.entropy_models import EntropyBottleneck, GaussianConditional
 
 __all__ = ["ALWAYS", "CDF_PRECISION", "build_modules", "check_cdfs", "eb_tables", "gc_tables", "index_lut",
-           "integer_median_eb", "scale_thresholds", "validate"]
+           "integer_median_eb", "matched_scale_table", "scale_thresholds", "validate"]
 CDF_PRECISION = 16
 
 
@@ -48,11 +48,40 @@ def eb_tables(eb: EntropyBottleneck) -> dict[str, np.ndarray]:
             "eb.medians": medians.numpy().astype(np.int32)}
 
 
-def gc_tables(gc: GaussianConditional, sigma_position: int) -> tuple[dict[str, np.ndarray], float]:
-    """(tables, scale bound) of the Gaussian conditional; builds CompressAI's 64-level table if unset."""
+def matched_scale_table(bound: float, sigma_position: int, levels: int = 64) -> np.ndarray:
+    """A scale table every entry of which an int8 σ at `sigma_position` selects: the bound, then up to
+    `levels` − 1 entries (q + 1/2) * 2**-position for q = 1..126 (the upper edge of the σ values that round to
+    q: CompressAI rounds σ up to the next entry), log-spaced as CompressAI's table is but one per q, and the
+    largest σ, 127 * 2**-position. CompressAI's table (0.11..256, 64 log steps) has several entries per q step at
+    small σ and entries above 127 * 2**-position that no int8 σ reaches: about half its indexes are unreachable."""
+    step = 2.0 ** -sigma_position
+    lo = max(1, int(np.floor(bound / step - 0.5)) + 1)  # the first q whose entry lies above the bound
+    if lo > 126:
+        raise DeployError(f"sigma position {sigma_position}: no int8 sigma lies above the scale bound {bound}")
+    qs = np.arange(lo, 127)
+    if qs.size > levels - 2:
+        n = levels - 2
+        while True:  # the fewest log-spaced points whose rounding to q gives levels-2 distinct steps
+            pick = np.unique(np.round(np.geomspace(lo, 126, n)).astype(np.int64))
+            if pick.size >= levels - 2:
+                qs = pick[np.linspace(0, pick.size - 1, levels - 2).round().astype(int)]
+                break
+            n += 1
+    entries = np.concatenate([(qs + 0.5) * step, [127 * step]])
+    return np.concatenate([[np.float32(bound)], entries.astype(np.float32)]).astype(np.float32)
+
+
+def gc_tables(gc: GaussianConditional, sigma_position: int, matched: bool = False
+              ) -> tuple[dict[str, np.ndarray], float]:
+    """(tables, scale bound) of the Gaussian conditional; builds CompressAI's 64-level table if unset, or with
+    `matched` the table an int8 σ at `sigma_position` reaches entry by entry (`matched_scale_table`)."""
     from compressai.models.base import get_scale_table
 
-    if gc.scale_table.numel() == 0 or gc.quantized_cdf.numel() == 0:
+    if matched:
+        gc = copy.deepcopy(gc)
+        b = float(np.float32(gc.lower_bound_scale.bound.item()))
+        gc.update_scale_table(torch_table(matched_scale_table(b, sigma_position)), force=True)
+    elif gc.scale_table.numel() == 0 or gc.quantized_cdf.numel() == 0:
         gc = copy.deepcopy(gc)
         gc.update_scale_table(get_scale_table(), force=True)
     table = gc.scale_table.numpy().astype(np.float32)
@@ -61,6 +90,12 @@ def gc_tables(gc: GaussianConditional, sigma_position: int) -> tuple[dict[str, n
             "gc.offset": gc.offset.numpy().astype(np.int32),
             "gc.cdf_length": gc.cdf_length.numpy().astype(np.int32),
             "gc.thresholds": scale_thresholds(table, bound, sigma_position)}, bound
+
+
+def torch_table(table: np.ndarray):
+    import torch
+
+    return torch.from_numpy(np.asarray(table, dtype=np.float32))
 
 
 def check_cdfs(prefix: str, cdf: np.ndarray, offset: np.ndarray, length: np.ndarray, rows: int) -> None:

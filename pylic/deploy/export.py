@@ -41,8 +41,11 @@ def _conv_spec(op_name: str, kind: str, m: nn.Module, plan: QuantPlan, arrays: d
 def build_package(model: ScaleHyperprior, plan: QuantPlan, patch: int = 256, source: dict | None = None
                   ) -> DeployPackage:
     """Quantize `model` (float weights, after QAT if any) with `plan` into a validated DeployPackage."""
-    graph = model_ops(model)
+    from pylic.quant.pixel_fold import fold_pixels, pixel_constants
+
     pos = plan.positions
+    model = fold_pixels(model, plan.config, pos[model_ops(model)["g_s"][-1].name])
+    graph = model_ops(model)
     arrays: dict[str, np.ndarray] = {}
     transforms: dict[str, tuple[OpSpec, ...]] = {}
     fmt = gdn_format(plan.config.precision)
@@ -67,12 +70,14 @@ def build_package(model: ScaleHyperprior, plan: QuantPlan, patch: int = 256, sou
         transforms[t] = tuple(specs)
     sigma_pos = transforms["h_s"][-1].output
     arrays.update(entropy.eb_tables(model.entropy_bottleneck))
-    gc_arrays, bound = entropy.gc_tables(model.gaussian_conditional, sigma_pos)
+    gc_arrays, bound = entropy.gc_tables(model.gaussian_conditional, sigma_pos,
+                                         matched=plan.config.sigma_table == "matched")
     arrays.update(gc_arrays)
     manifest = Manifest(
         format=FORMAT, format_version=FORMAT_VERSION, config=model.cfg, patch=patch,
         precision=plan.config.precision,
-        pixels=PixelSpec(input_scale=255, input_position=pos["g_a.in"], output_position=transforms["g_s"][-1].output),
+        pixels=PixelSpec(input_position=pos["g_a.in"], output_position=transforms["g_s"][-1].output,
+                         **pixel_constants(plan.config, transforms["g_s"][-1].output)),
         transforms=transforms,
         entropy=EntropySpec(z_channels=model.cfg.z, y_levels=int(gc_arrays["gc.scale_table"].size),
                             scale_bound=bound, sigma_position=sigma_pos),

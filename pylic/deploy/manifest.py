@@ -106,12 +106,24 @@ class OpSpec:
 
 @dataclass(frozen=True)
 class PixelSpec:
-    """PS-side pixel conversion. In: q = sat8(round_half_away(p * 2**input_position / 255)).
-    Out: p = clip(floor(q * 255 * 2**-output_position + 1/2), 0, 255)."""
+    """PS-side pixel conversion (`pylic.ps.pixels`). In: q = sat8(floor(p * 2**input_position / input_scale + 1/2)
+    - input_offset). Out: p = clip(floor(q * output_scale * 2**-output_position + 1/2) + output_offset, 0, 255).
+    The offsets and output scale are written only when they differ from the `unsigned` convention (scale 255,
+    offset 0), so packages made before they existed keep their manifest bytes and content hash."""
 
     input_scale: int
     input_position: int
     output_position: int
+    input_offset: int = 0
+    output_scale: int = 255
+    output_offset: int = 0
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        for k, default in (("input_offset", 0), ("output_scale", 255), ("output_offset", 0)):
+            if d[k] == default:
+                del d[k]
+        return d
 
 
 @dataclass(frozen=True)
@@ -145,7 +157,7 @@ class Manifest:
     def to_dict(self) -> dict:
         return {
             "format": self.format, "format_version": self.format_version, "config": self.config.to_dict(),
-            "patch": self.patch, "precision": self.precision, "pixels": dataclasses.asdict(self.pixels),
+            "patch": self.patch, "precision": self.precision, "pixels": self.pixels.to_dict(),
             "transforms": {t: [op.to_dict() for op in ops] for t, ops in self.transforms.items()},
             "entropy": dataclasses.asdict(self.entropy), "arrays": self.arrays, "source": self.source,
         }

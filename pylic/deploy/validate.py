@@ -11,6 +11,7 @@ from pylic.deploy import entropy, gdn_io
 from pylic.deploy.manifest import DeployError, Manifest, OpSpec
 from pylic.quant.requant import SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shift_bias_min
 from pylic.quant.rounding import POSITION_RANGE
+from pylic.ps.pixels import CONVENTIONS, convention_of
 
 TRANSFORMS = ("g_a", "h_a", "h_s", "g_s")
 LATENT_POSITION = 0  # y and z are integers (DESIGN §5 integer prior path); format v1 requires it
@@ -81,9 +82,13 @@ def validate(m: Manifest, arrays: dict[str, np.ndarray]) -> None:
         raise _fail("patch", f"patch size {m.patch!r} must be a multiple of 64 in 64..{MAX_PATCH}")
     if m.precision not in ("mixed", "single"):
         raise _fail("precision", f"{m.precision!r} is not 'mixed' or 'single'")
-    if m.pixels.input_scale != 255:
-        raise _fail("pixels", "input_scale must be 255 (pixels are p / 255)")
     _pos(m.pixels.input_position, "pixels")
+    px = m.pixels
+    for side, scale, offset, pos in (("input", px.input_scale, px.input_offset, px.input_position),
+                                     ("output", px.output_scale, px.output_offset, px.output_position)):
+        if convention_of(scale, offset, pos) is None:
+            raise _fail("pixels", f"{side} scale {scale} / offset {offset} at position {pos} is no pixel convention "
+                                  f"({', '.join(CONVENTIONS)})")
     if any(not m.transforms[t] for t in TRANSFORMS):
         raise _fail("transforms", "every transform needs at least one op")
     for t in ("g_a", "h_a"):

@@ -46,14 +46,17 @@ class PsTables:
     index_lut: np.ndarray  # int32 [256]: h_s output q + 128 -> Gaussian scale index
     z_medians: np.ndarray  # int32 [z channels]
     cdfs: Mapping[str, np.ndarray]  # the coder's tables, CDF_TABLES
+    output_scale: int = 255  # pixels_out's scale and offset (the package's pixel convention; the board's
+    output_offset: int = 0  # PsPath must pass them to pixels_out as the emulator does)
 
 
 def ps_tables(pkg: DeployPackage) -> PsTables:
     m, arrays = pkg.manifest, pkg.arrays
     return PsTables(
         patch=m.patch, model_hash=pkg.model_hash,
-        input_lut=_readonly(input_lut(m.pixels.input_position, m.pixels.input_scale)),
-        output_position=m.pixels.output_position,
+        input_lut=_readonly(input_lut(m.pixels.input_position, m.pixels.input_scale, m.pixels.input_offset)),
+        output_position=m.pixels.output_position, output_scale=m.pixels.output_scale,
+        output_offset=m.pixels.output_offset,
         index_lut=_readonly(index_lut(arrays["gc.thresholds"])),
         z_medians=_readonly(np.asarray(arrays["eb.medians"], dtype=np.int32)),
         cdfs=MappingProxyType({k: arrays[k] for k in CDF_TABLES}))

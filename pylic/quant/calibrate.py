@@ -4,6 +4,7 @@ integer path and place every fix position from the largest magnitude seen; then 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,8 @@ def plan_from_ranges(model: nn.Module, ranges: dict[str, float], config: QuantCo
     pins = {last["g_a"]: config.latent_position, last["h_a"]: config.latent_position}
     if config.output_position is not None:
         pins[last["g_s"]] = config.output_position
+    if config.sigma_position is not None:  # the DPU op whose (ReLU-fused) output is σ
+        pins[[op.name for op in graph["h_s"] if op.kind in ("conv", "deconv")][-1]] = config.sigma_position
     pos: dict[str, int] = {"g_a.in": config.input_position}
     notes: list[str] = []
     for t, ops in graph.items():
@@ -143,6 +146,22 @@ def plan_from_ranges(model: nn.Module, ranges: dict[str, float], config: QuantCo
 
 def calibrate(model: nn.Module, patches: np.ndarray, config: QuantConfig | None = None) -> QuantPlan:
     """PTQ calibration: ranges over `patches` (uint8 [n, 3, P, P]) -> a QuantPlan."""
+    from pylic.quant.pixel_fold import fold_pixels
+
     config = config or QuantConfig()
     samples: dict[str, list[np.ndarray]] | None = {} if config.method == "mse" else None
-    return plan_from_ranges(model, collect_ranges(model, patches, samples=samples), config, samples)
+    ranges = collect_ranges(model, patches, samples=samples)  # the float model's own tensors (pixels p / 255)
+    # weight and bias positions of the layers a pixel convention folds are those of the folded weights
+    folded = fold_pixels(model, config, config.output_position or 0)
+    plan = plan_from_ranges(folded, ranges, config, samples)
+    if config.sigma_position is None and config.sigma_calibration == "rate":
+        from pylic.quant.sigma import rate_sigma_position
+
+        sigma_op = [op.name for op in model_ops(model)["h_s"] if op.kind in ("conv", "deconv")][-1]
+        start = plan.positions[sigma_op]
+        best, bits = rate_sigma_position(model, patches, start, matched=config.sigma_table == "matched")
+        pinned = plan_from_ranges(folded, ranges, dataclasses.replace(config, sigma_position=best), samples)
+        note = f"{sigma_op}: sigma position {best} by rate (min/max {start}; y bits " + ", ".join(
+            f"{p}: {b:.0f}" for p, b in bits.items()) + ")"
+        plan = dataclasses.replace(pinned, config=config, notes=pinned.notes + (note,))
+    return plan

@@ -26,6 +26,17 @@ class QuantConfig:
       (the ablation);
     - input_position: pixels enter as x = p/255 at this position (7: 7-bit pixels, p >= 254 saturate to 127);
     - output_position: position of g_s's output (7 by default; None = calibrated, which gives 6 for [0, 1]);
+    - sigma_position: position of h_s's output σ (the Gaussian scale the PS indexes); None = calibrated (min/max
+      gives 3 on the shipped student: σ saturates at 127/8 = 15.9 and only the table entries below reach an
+      index); a pinned value trades σ resolution for range, measured in `docs/quantization.md`;
+    - sigma_calibration: with no pinned sigma_position, `minmax` (where the largest σ fits) or `rate` (among that
+      position and the next four, the one with the fewest bits for the calibration latents: `pylic.quant.sigma`);
+    - sigma_table: the package's Gaussian scale table: `model` (CompressAI's 64 log steps 0.11..256, of which an
+      int8 σ reaches about half) or `matched` (64 log-spaced steps on the int8 σ grid, every one reachable;
+      `pylic.deploy.entropy.matched_scale_table`). Only the encoder's choice: the package carries the table;
+    - pixels_in / pixels_out: the PS's pixel convention on each side (`pylic.ps.pixels.CONVENTIONS`): `unsigned`
+      (p / 255, every package before this option) or `centred` (q = p - 128 in, p = q + 128 out: all 256 levels),
+      folded into g_a.0 and g_s's last layer at export (`pylic.quant.pixel_fold`); PTQ only;
     - latent_position: position of y (g_a's last conv) and z (h_a's last conv). 0 is the integer prior path
       (DESIGN §5): the DPU itself emits rounded, saturated latents (deploy format v1 requires 0);
     - method: activation positions from `minmax` (the paper's calibration: the largest position at which the
@@ -40,15 +51,29 @@ class QuantConfig:
     input_position: int = 7
     output_position: int | None = 7
     latent_position: int = 0
+    sigma_position: int | None = None
+    sigma_calibration: Literal["minmax", "rate"] = "minmax"
+    sigma_table: Literal["model", "matched"] = "model"
+    pixels_in: Literal["unsigned", "centred"] = "unsigned"
+    pixels_out: Literal["unsigned", "centred"] = "unsigned"
     nonnegative_shift_bias: bool = True
     method: Literal["minmax", "mse"] = "minmax"
 
     def __post_init__(self) -> None:
         if self.precision not in ("mixed", "single"):
             raise QuantError(f"precision must be 'mixed' or 'single', not {self.precision!r}")
+        for side in (self.pixels_in, self.pixels_out):
+            if side not in ("unsigned", "centred"):
+                raise QuantError(f"pixel convention must be 'unsigned' or 'centred', not {side!r}")
+        if self.pixels_out == "centred" and self.output_position is None:
+            raise QuantError("centred output pixels need a pinned output_position")
+        if self.sigma_calibration not in ("minmax", "rate"):
+            raise QuantError(f"sigma calibration must be 'minmax' or 'rate', not {self.sigma_calibration!r}")
+        if self.sigma_table not in ("model", "matched"):
+            raise QuantError(f"sigma table must be 'model' or 'matched', not {self.sigma_table!r}")
         if self.method not in ("minmax", "mse"):
             raise QuantError(f"calibration method must be 'minmax' or 'mse', not {self.method!r}")
-        for p in (self.input_position, self.latent_position, self.output_position):
+        for p in (self.input_position, self.latent_position, self.output_position, self.sigma_position):
             if p is not None:
                 check_position(p)
 

@@ -42,7 +42,9 @@ def _lambda_of(model: str | None, checkpoint: str | None) -> float | None:
 def run_quantize(out: str, model: str | None = None, checkpoint: str | None = None, mode: str = "ptq",
                  data: str | Path = DEFAULT_TRAIN_DIR, calib: int = 32, steps: int = 1000, lmbda: float | None = None,
                  precision: str = "mixed", batch: int = 8, crop: int = 128, lr: float = 5e-5, seed: int = 0,
-                 threads: int = 0, method: str = "minmax", progress: bool = True) -> dict:
+                 threads: int = 0, method: str = "minmax", progress: bool = True,
+                 sigma_position: int | None = None, sigma_calibration: str = "minmax", sigma_table: str = "model",
+                 pixels_in: str = "unsigned", pixels_out: str = "unsigned") -> dict:
     """Quantize a registry model or checkpoint; returns the summary written to `<out>/summary.json`.
     `threads` sets torch's CPU threads (0: torch's default; 1 is much faster on a busy machine)."""
     from pylic.models.registry import load_model
@@ -51,7 +53,11 @@ def run_quantize(out: str, model: str | None = None, checkpoint: str | None = No
         torch.set_num_threads(threads)
     if mode not in ("ptq", "qat"):
         raise QuantError(f"mode must be 'ptq' or 'qat', not {mode!r}")
-    config = QuantConfig(precision=precision, method=method)  # type: ignore[arg-type]
+    if mode == "qat" and "centred" in (pixels_in, pixels_out):
+        raise QuantError("centred pixels are PTQ only: QAT's fake quantization simulates unsigned pixels")
+    config = QuantConfig(precision=precision, method=method, sigma_position=sigma_position,  # type: ignore[arg-type]
+                         sigma_calibration=sigma_calibration, sigma_table=sigma_table,  # type: ignore[arg-type]
+                         pixels_in=pixels_in, pixels_out=pixels_out)  # type: ignore[arg-type]
     t0 = time.time()
     float_model: ScaleHyperprior = load_model(model, checkpoint)
     patches = calibration_patches(data, count=calib)

@@ -154,7 +154,8 @@ class EmulatorBackend:
 
     def synthesis(self, y_hat: np.ndarray) -> np.ndarray:
         q = self._run("g_s", _to_int8_float(y_hat)).numpy()
-        return pixels.pixels_out(q, self.tables.output_position)
+        t = self.tables
+        return pixels.pixels_out(q, t.output_position, t.output_scale, t.output_offset)
 
     def prove_exact(self, batch: int = 8) -> dict[str, tuple[int, ...]]:
         """Run every layer once at the production shapes (`batch` patches of the package's patch size), so each
