@@ -248,7 +248,28 @@ def prune_criteria(c, model="pylic-hp-v2-q2", checkpoint="", ratio=0.1, granular
     print(criteria_table(_run(compare_criteria, cfg)))
 
 
-KD_TASKS: list = [distill, train_student, prune, prune_criteria]
+@task(auto_shortflags=False, help={
+    "out": "run folder (distill/, prune/, quant/, package/, recipe.json)",
+    "teacher": "registry name of the teacher (an N=64 pylic-hp-v2-qK)", "n": "student width (multiple of 16)",
+    "distill_steps": "KD steps", "prune_ratio": "fraction of N cut once, in 16-channel groups",
+    "finetune_steps": "fine-tuning steps after the cut", "eval_limit": "Kodak images coded on the emulator",
+    "threads": "torch CPU threads (0: default)",
+})
+def student_recipe(c, out="runs/student-recipe", teacher="pylic-hp-v2-q2", n=48, distill_steps=20, prune_ratio=1 / 3,
+                   finetune_steps=5, eval_limit=1, threads=0):
+    """CPU-sized student end to end: distil, 16-aligned prune, PTQ, deploy package, emulator (tiny steps)."""
+    from pylic.train.recipe import StudentRecipe, run_recipe
+
+    rep = _run(run_recipe, StudentRecipe(out=out, teacher=teacher, N=n, distill_steps=distill_steps,
+                                         prune_ratio=prune_ratio, finetune_steps=finetune_steps,
+                                         eval_limit=eval_limit, threads=threads))
+    t, p, e = rep["teacher"], rep["pruned"], rep["emulator"]
+    print(f"widths {p['widths']}: MACs {p['macs_720p'] / 1e9:.2f} G (teacher {t['macs_720p'] / 1e9:.2f}), DPU cycles "
+          f"{p['dpu_cycles_720p'] / 1e6:.2f} M (teacher {t['dpu_cycles_720p'] / 1e6:.2f}); emulator {e['bpp']:.3f} bpp "
+          f"/ {e['psnr']:.2f} dB; {sum(rep['seconds'].values()):.0f} s; report {out}/recipe.json")
+
+
+KD_TASKS: list = [distill, train_student, prune, prune_criteria, student_recipe]
 
 # --- hardware-ready models: quantization, deploy package, emulator -----------------------------
 

@@ -26,9 +26,9 @@ class QuantConfig:
       (the ablation);
     - input_position: pixels enter as x = p/255 at this position (7: 7-bit pixels, p >= 254 saturate to 127);
     - output_position: position of g_s's output (7 by default; None = calibrated, which gives 6 for [0, 1]);
-    - sigma_position: position of h_s's output σ (the Gaussian scale the PS indexes); None = calibrated (min/max
-      gives 3 on the shipped student: σ saturates at 127/8 = 15.9 and only the table entries below reach an
-      index); a pinned value trades σ resolution for range, measured in `docs/quantization.md`;
+    - sigma_position: position of h_s's output σ (the Gaussian scale the PS indexes); None = calibrated (the shipped
+      student packages have 3: σ saturates at 127/8 = 15.9); a pinned value trades σ resolution for range,
+      measured in `docs/quantization.md` §10;
     - sigma_calibration: with no pinned sigma_position, `minmax` (where the largest σ fits) or `rate` (among that
       position and the next four, the one with the fewest bits for the calibration latents: `pylic.quant.sigma`);
     - sigma_table: the package's Gaussian scale table: `model` (CompressAI's 64 log steps 0.11..256, of which an
