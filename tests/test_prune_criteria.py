@@ -75,3 +75,24 @@ def test_random_is_seeded_and_unknown_criteria_are_refused():
         channel_scores(m, MAIN_SITES, "entropy")
     with pytest.raises(ModelError, match="calibration"):
         channel_scores(m, MAIN_SITES, "activation")
+
+
+def test_compare_criteria_reports_each_cut(tmp_path, folder):
+    import json
+
+    from pylic.prune.compare import CriteriaConfig, compare_criteria, criteria_table
+
+    m = _model(16, 16)
+    torch.save({"state_dict": m.state_dict()}, tmp_path / "m.pt")
+    (tmp_path / "config.json").write_text(json.dumps({"lmbda": 0.01}))
+    cfg = CriteriaConfig(model=None, checkpoint=str(tmp_path / "m.pt"), ratio=0.5, granularity=8, random_seeds=2,
+                         eval_data=str(folder), eval_limit=1, eval_crop=128, calib_data=str(folder), calib=2,
+                         calib_crop=64, out=str(tmp_path / "c.json"))
+    rep = compare_criteria(cfg, progress=False)
+    assert [r["criterion"] for r in rep["rows"]] == ["none", "l2", "random", "random", "activation"]
+    assert rep["rows"][0]["widths"]["ga0"] == 16 and all(r["widths"]["ga0"] == 8 for r in rep["rows"][1:])
+    assert all(r["dpu_cycles"]["total"] == rep["rows"][0]["dpu_cycles"]["total"] for r in rep["rows"])  # 16 -> 8
+    assert all(r["macs"]["total"] < rep["rows"][0]["macs"]["total"] for r in rep["rows"][1:])
+    assert json.loads((tmp_path / "c.json").read_text())["rows"][4]["rd"] == rep["rows"][4]["rd"]
+    table = criteria_table(rep)
+    assert table.count("\n| ") == 6 and "random, mean of 2 seeds" in table  # separator + 5 cuts

@@ -105,3 +105,21 @@ def test_rate_calibration_picks_the_position_with_the_fewest_bits(model_and_patc
     assert start <= chosen < start + 5 and bits[chosen] == min(bits.values())
     assert plan.config.sigma_position is None and plan.config.sigma_calibration == "rate"
     assert any("by rate" in n for n in plan.notes)
+
+
+def test_compare_variants_changes_only_what_a_variant_says(tmp_path, photo):
+    from PIL import Image
+
+    from pylic.quant.variants import compare_variants, variants_table
+
+    for i in range(2):
+        Image.fromarray(photo[i * 200: i * 200 + 256, :256]).save(tmp_path / f"{i}.png")
+    images = {"crop": np.ascontiguousarray(photo[256:512, 256:512])}
+    rep = compare_variants("pylic-student-q2", {"base": {}, "s5m": {"sigma_position": 5, "sigma_table": "matched"},
+                                                "out": {"pixels_out": "centred"}},
+                           images, data=tmp_path, calib=2, out=tmp_path / "v.json", progress=False)
+    base, s5m, out = rep["rows"]
+    assert s5m["scale_index"]["sigma_position"] == 5 and s5m["scale_index"]["reachable"] == 64
+    assert s5m["psnr"] == base["psnr"] and s5m["bpp"] != base["bpp"]  # σ moves only the rate
+    assert out["bpp"] == base["bpp"] and out["config"]["pixels_out"] == "centred"  # output pixels only the PSNR
+    assert "| s5m | 5 | 64 of 64 |" in variants_table(rep)
