@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from pylic.codec import Codec
 from pylic.deploy.entropy import index_lut, matched_scale_table, scale_thresholds

@@ -1,5 +1,6 @@
-"""Iterative channel pruning (paper §III-C): which layers (structure), how channels are cut (channels),
-fine-tuning until RD recovers (finetune), the loop (iterative) and the `invoke prune` entry point (run)."""
+"""Iterative channel pruning (paper §III-C): which layers (structure), which channels go (criteria), how they
+are cut (channels), fine-tuning until RD recovers (finetune), the loop (iterative), the `invoke prune` entry
+point (run) and criteria side by side (compare)."""
 
 from pylic.prune.channels import keep_count, lowest_norm_channels, remove_channels, zero_channels
 from pylic.prune.iterative import PruneSchedule, PruneState, iterative_prune, prune_once
