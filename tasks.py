@@ -388,7 +388,7 @@ HLS_TASKS: list = [gen_hls, csim, synth, cosim, gdn_error_table]
 
 # --- performance model ----------------------------------------------------------------------
 
-_PERF_HELP = {"board": "board (zcu102, kv260)", "size": "frame WIDTHxHEIGHT", "overlap": "patch overlap in pixels",
+_PERF_HELP = {"board": "board name (zcu102, zcu104) or a board JSON file", "size": "frame WIDTHxHEIGHT", "overlap": "patch overlap in pixels",
               "gdn_par": "GDN kernel output channels per cycle (0: widest that fits the DSPs left)",
               "a53_factor": "host time -> Cortex-A53 time factor for PS work (an assumption; see pylic/perf/ps.py)",
               "layer_overhead": "fixed DPU cycles added per conv layer (default 0: no measured value)"}
