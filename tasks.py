@@ -311,7 +311,22 @@ def tiling_cost(c, model=None, sets=None, out="out/tiling_cost.json", limit_bsds
          sets=tuple(sets) if sets else None, overlap=overlap)
 
 
-QUANT_TASKS: list = [quantize, export, bench, tiling_cost]
+@task(iterable=["model", "context"], help={
+    "model": "registry name (repeatable; default: pylic-hp-v2-q1..q4)",
+    "context": "context pixels per side of a latent-domain tile, a multiple of 16 (repeatable; default: 16, 32)",
+    "limit": "Kodak images used", "size": "kodak, or 720p (each image tiled to 1280x720)", "out": "JSON report path",
+})
+def seam_study(c, model=None, context=None, limit=8, size="kodak", out="out/seams.json"):
+    """Where tiling's PSNR cost comes from: per-patch vs context-tiled vs whole-image reconstruction (float, no coding)."""
+    from pylic.eval.seams import seam_study as study
+    from pylic.eval.tiling_cost import MODELS
+
+    r = _run(study, tuple(model or MODELS), limit or None, tuple(int(x) for x in context or (16, 32)), out, size)
+    for name, m in r["models"].items():
+        print(name, "  ".join(f"{k} {v:.3f} dB" for k, v in m["mean"].items()))
+
+
+QUANT_TASKS: list = [quantize, export, bench, tiling_cost, seam_study]
 
 # --- HLS: golden GDN, code generation, csim, synthesis -----------------------------------------
 
