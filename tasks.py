@@ -300,15 +300,16 @@ def bench(c, out="out/bench_emulator.json", model=None, checkpoint=None, package
     "model": "registry name (repeatable; default: pylic-hp-v2-q1..q4)",
     "sets": "kodak, bsds500-481x321, kodak-500x333, kodak-1280x720 (repeatable; default: all)",
     "out": "JSON report path", "limit_bsds": "BSDS500 test images used", "limit_720p": "Kodak frames tiled to 720p",
-    "overlap": "patch overlap in pixels",
+    "overlap": "patch overlap in pixels", "context": "context of latent-domain tiling (0: not measured)",
 })
-def tiling_cost(c, model=None, sets=None, out="out/tiling_cost.json", limit_bsds=24, limit_720p=4, overlap=0):
-    """Tiling overhead vs whole-image coding, container v1 vs v2, per rate point and image set."""
+def tiling_cost(c, model=None, sets=None, out="out/tiling_cost.json", limit_bsds=24, limit_720p=4, overlap=0,
+                context=32):
+    """Tiling overhead vs whole-image coding: container v1, v2 and v2 with context tiling, per rate point and set."""
     from pylic.eval.tiling_cost import MODELS
     from pylic.eval.tiling_cost import tiling_cost as measure
 
     _run(measure, out, tuple(model or MODELS), limit_bsds=limit_bsds or None, limit_720p=limit_720p or None,
-         sets=tuple(sets) if sets else None, overlap=overlap)
+         sets=tuple(sets) if sets else None, overlap=overlap, context=context)
 
 
 @task(iterable=["model", "context"], help={

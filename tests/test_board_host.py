@@ -16,7 +16,7 @@ from pylic.board.host import EmulatedVart, host_hardware
 from pylic.board.ps_path import PsPath
 from pylic.board.session import Session
 from pylic.codec import Codec
-from pylic.errors import BoardError, PipelineError
+from pylic.errors import BitstreamError, BoardError, PipelineError
 from pylic.runtime.emulator import EmulatorBackend
 
 
@@ -43,6 +43,17 @@ def test_pipelined_and_sequential_match_the_emulator_codec(tiny_session, photo, 
         assert "pixels_out" in codec.last_report.stage_s
     assert Codec(session.backend(), overlap=overlap).encode(image) == expected  # BoardBackend under Codec
     assert not [t for t in threading.enumerate() if t.name.startswith("pylic-")]
+
+
+def test_context_tiling_runs_through_the_board_backend(tiny_session, photo):
+    """Latent-domain tiling drives the backend per transform, so BoardBackend writes the emulator's bytes; the
+    three-lane pipeline refuses such a stream with a clear error instead of decoding it wrongly."""
+    session, emu, _ = tiny_session
+    image = np.ascontiguousarray(photo[:300, :420])
+    expected = Codec(emu, context=32).encode(image)
+    assert Codec(session.backend(), context=32).encode(image) == expected
+    with pytest.raises(BitstreamError, match="context"):
+        session.codec("pipelined").decode(expected)
 
 
 def test_container_v1_on_the_lanes(tiny_session, photo):

@@ -52,6 +52,9 @@ class PipelinedCodec:
 
     def decode(self, data: bytes, max_pixels: int = container.MAX_PIXELS) -> np.ndarray:
         header, subs = container.read(data, max_pixels, self.patch)
+        if header.mode == container.CONTEXT_TILING:
+            raise BitstreamError("the three-lane pipeline does not run latent-domain (context) tiling yet; decode "
+                                 "this stream with Codec(session.backend())")
         if header.model_hash != self.model_hash:
             raise BitstreamError(f"bitstream was made by model {header.model_name or '?'} "
                                  f"({header.model_hash.hex()}), not by {self.name} ({self.model_hash.hex()})")
