@@ -39,7 +39,7 @@ class ContextGrid:
     context: int = 32
 
     def __post_init__(self) -> None:
-        self.tiles  # validates the frame size and patch
+        TileGrid(self.height, self.width, self.patch, 0)  # its checks: frame size, patch
         if self.context % DOWN or not DOWN <= self.context or self.patch - 2 * self.context < 64:
             raise ImageError(f"context {self.context} must be a multiple of {DOWN} in {DOWN}.."
                              f"{(self.patch - 64) // 2}")
