@@ -357,15 +357,31 @@ def bench(c, out="out/bench_emulator.json", model=None, checkpoint=None, package
     "model": "registry name (repeatable; default: pylic-hp-v2-q1..q4)",
     "sets": "kodak, bsds500-481x321, kodak-500x333, kodak-1280x720 (repeatable; default: all)",
     "out": "JSON report path", "limit_bsds": "BSDS500 test images used", "limit_720p": "Kodak frames tiled to 720p",
-    "overlap": "patch overlap in pixels",
+    "overlap": "patch overlap in pixels", "context": "context of latent-domain tiling (0: not measured)",
 })
-def tiling_cost(c, model=None, sets=None, out="out/tiling_cost.json", limit_bsds=24, limit_720p=4, overlap=0):
-    """Tiling overhead vs whole-image coding, container v1 vs v2, per rate point and image set."""
+def tiling_cost(c, model=None, sets=None, out="out/tiling_cost.json", limit_bsds=24, limit_720p=4, overlap=0,
+                context=32):
+    """Tiling overhead vs whole-image coding: container v1, v2 and v2 with context tiling, per rate point and set."""
     from pylic.eval.tiling_cost import MODELS
     from pylic.eval.tiling_cost import tiling_cost as measure
 
     _run(measure, out, tuple(model or MODELS), limit_bsds=limit_bsds or None, limit_720p=limit_720p or None,
-         sets=tuple(sets) if sets else None, overlap=overlap)
+         sets=tuple(sets) if sets else None, overlap=overlap, context=context)
+
+
+@task(iterable=["model", "context"], help={
+    "model": "registry name (repeatable; default: pylic-hp-v2-q1..q4)",
+    "context": "context pixels per side of a latent-domain tile, a multiple of 16 (repeatable; default: 16, 32)",
+    "limit": "Kodak images used", "size": "kodak, or 720p (each image tiled to 1280x720)", "out": "JSON report path",
+})
+def seam_study(c, model=None, context=None, limit=8, size="kodak", out="out/seams.json"):
+    """Where tiling's PSNR cost comes from: per-patch vs context-tiled vs whole-image reconstruction (float, no coding)."""
+    from pylic.eval.seams import seam_study as study
+    from pylic.eval.tiling_cost import MODELS
+
+    r = _run(study, tuple(model or MODELS), limit or None, tuple(int(x) for x in context or (16, 32)), out, size)
+    for name, m in r["models"].items():
+        print(name, "  ".join(f"{k} {v:.3f} dB" for k, v in m["mean"].items()))
 
 
 @task(iterable=["variant"], auto_shortflags=False, help={
@@ -383,7 +399,7 @@ def quant_variants(c, model="pylic-student-q2", variant=None, limit=4, calib=16,
     print(variants_table(_run(compare_variants, model, variants, load_kodak(limit), calib=calib, out=out)))
 
 
-QUANT_TASKS: list = [quantize, export, bench, tiling_cost, quant_variants]
+QUANT_TASKS: list = [quantize, export, bench, tiling_cost, seam_study, quant_variants]
 
 # --- HLS: golden GDN, code generation, csim, synthesis -----------------------------------------
 
@@ -460,7 +476,7 @@ HLS_TASKS: list = [gen_hls, csim, synth, cosim, gdn_error_table]
 
 # --- performance model ----------------------------------------------------------------------
 
-_PERF_HELP = {"board": "board (zcu102, kv260)", "size": "frame WIDTHxHEIGHT", "overlap": "patch overlap in pixels",
+_PERF_HELP = {"board": "board name (zcu102, zcu104) or a board JSON file", "size": "frame WIDTHxHEIGHT", "overlap": "patch overlap in pixels",
               "gdn_par": "GDN kernel output channels per cycle (0: widest that fits the DSPs left)",
               "a53_factor": "host time -> Cortex-A53 time factor for PS work (an assumption; see pylic/perf/ps.py)",
               "layer_overhead": "fixed DPU cycles added per conv layer (default 0: no measured value)"}

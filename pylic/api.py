@@ -39,15 +39,18 @@ def backend_for(name: str | None = None, checkpoint: str | None = None,
 
 
 def codec_for(name: str | None = None, checkpoint: str | None = None, overlap: int = 0,
-              progress: bool = False, package: str | None = None, board: str | None = None) -> Codec:
-    """`board`: an overlay folder; the package then runs on the board (`pylic.board`, BoardBackend)."""
+              progress: bool = False, package: str | None = None, board: str | None = None,
+              context: int = 0) -> Codec:
+    """`board`: an overlay folder; the package then runs on the board (`pylic.board`, BoardBackend).
+    `context`: latent-domain tiling with that many pixels of context (`pylic.ps.context_tiling`)."""
     if board is not None:
         if package is None or name is not None or checkpoint is not None:
             raise ModelError("a board runs a deploy package: give package=..., not a model or checkpoint")
         from pylic.board.session import open_session
 
-        return Codec(open_session(package, overlay=board).backend(), overlap=overlap, progress=progress)
-    return Codec(backend_for(name, checkpoint, package), overlap=overlap, progress=progress)
+        return Codec(open_session(package, overlay=board).backend(), overlap=overlap, progress=progress,
+                     context=context)
+    return Codec(backend_for(name, checkpoint, package), overlap=overlap, progress=progress, context=context)
 
 
 def codec_for_ref(ref: str, overlap: int = 0) -> Codec:
@@ -69,10 +72,10 @@ def model_for_hash(model_hash: bytes) -> str | None:
 
 
 def encode_file(src: str, dst: str, model: str | None = None, checkpoint: str | None = None,
-                overlap: int = 0, package: str | None = None, convert_16bit: bool = False
+                overlap: int = 0, package: str | None = None, convert_16bit: bool = False, context: int = 0
                 ) -> tuple[bytes, np.ndarray]:
     image = read_image(src, convert_16bit=convert_16bit)
-    data = codec_for(model, checkpoint, overlap, progress=True, package=package).encode(image)
+    data = codec_for(model, checkpoint, overlap, progress=True, package=package, context=context).encode(image)
     write_file(dst, data)
     return data, image
 
@@ -95,9 +98,16 @@ def decode_file(src: str, dst: str, model: str | None = None, checkpoint: str | 
     return image
 
 
+def _tiling_line(header) -> str:
+    grid = header.grid
+    if header.context:
+        return (f"latent tiles of {grid.patch}x{grid.patch} pixels, {grid.rows}x{grid.cols} = {grid.count}; "
+                f"context {header.context}, {header.context_grid().count} DPU windows")
+    return f"{grid.patch}x{grid.patch} patches, overlap {grid.overlap}, {grid.rows}x{grid.cols} = {grid.count}"
+
+
 def describe(data: bytes) -> str:
     header, subs = bitstream.read(data)
-    grid = header.grid
     if header.version == 1:
         z, y = sum(len(a) for a, _ in subs), sum(len(b) for _, b in subs)
         streams = f"z {z} bytes, y {y} bytes, container {len(data) - z - y} bytes"
@@ -117,6 +127,6 @@ def describe(data: bytes) -> str:
         f"{8 * len(data) / (header.height * header.width):.4f} bpp",
         f"image       {header.width}x{header.height} RGB",
         f"model       {header.model_name or '?'} hash {header.model_hash.hex()}{spec_line}",
-        f"tiling      {grid.patch}x{grid.patch} patches, overlap {grid.overlap}, {grid.rows}x{grid.cols} = {grid.count}",
+        f"tiling      {_tiling_line(header)}",
         f"substreams  {streams}",
     ])

@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--package", default=None,
                    help="deploy package (shipped name or folder): encode with its bit-exact emulator, as the board")
     e.add_argument("--overlap", type=int, default=0, help="patch overlap in pixels (0..128)")
+    e.add_argument("--context", type=int, default=0,
+                   help="latent-domain tiling with this much context (a multiple of 16, e.g. 32): whole-image "
+                        "quality at overlap-0 bits, more DPU windows (docs/tiling.md)")
     e.add_argument("--convert-16bit", action="store_true",
                    help="accept a 16-bit image by keeping the high byte of each sample (refused otherwise)")
     d = sub.add_parser("decode", help="decompress a .plic bitstream into an image")
@@ -49,7 +52,7 @@ def run(argv: list[str] | None = None) -> int:
     if args.cmd == "encode":
         t = time.perf_counter()
         data, image = api.encode_file(args.input, args.output, args.model, args.checkpoint, args.overlap,
-                                      args.package, convert_16bit=args.convert_16bit)
+                                      args.package, convert_16bit=args.convert_16bit, context=args.context)
         bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
         print(f"{args.output}: {len(data)} bytes, {bpp:.4f} bpp, {time.perf_counter() - t:.2f} s")
     elif args.cmd == "decode":

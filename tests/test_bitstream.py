@@ -118,7 +118,7 @@ def test_adversarial_v2_lengths(stream, tiny_backend, lengths, match):
 def test_unknown_flags_and_versions(stream, tiny_backend):
     fields, streams = _fields(stream)
     with pytest.raises(BitstreamError, match="flags"):
-        Codec(tiny_backend).decode(_v2(fields, streams, flags=1))
+        Codec(tiny_backend).decode(_v2(fields, streams, flags=2))
     for version, match in ((3, "version"), (0, "version")):
         bad = bytearray(stream)
         bad[4] = version
@@ -202,3 +202,11 @@ def test_large_forged_substream_costs_memory_in_proportion(stream_v1, tiny_backe
     finally:
         tracemalloc.stop()
     assert peak < 4 * len(data) + (8 << 20), peak
+
+
+@pytest.mark.parametrize("context", [0, 8, 17, 112, 2**20])
+def test_context_tiling_header_with_a_bad_context_is_refused(stream, tiny_backend, context):
+    """flags = 1 (context tiling) makes the overlap field the context: a multiple of 16 in 16..96 for 256 patches."""
+    fields, streams = _fields(stream)
+    with pytest.raises(BitstreamError, match="context"):
+        Codec(tiny_backend).decode(_v2({**fields, "overlap": context}, streams, flags=1))

@@ -16,7 +16,7 @@ from pylic.board.host import EmulatedVart, host_hardware
 from pylic.board.ps_path import PsPath
 from pylic.board.session import Session
 from pylic.codec import Codec
-from pylic.errors import BoardError, PipelineError
+from pylic.errors import BitstreamError, BoardError, PipelineError
 from pylic.runtime.emulator import EmulatorBackend
 
 
@@ -42,6 +42,24 @@ def test_pipelined_and_sequential_match_the_emulator_codec(tiny_session, photo, 
         np.testing.assert_array_equal(codec.decode(expected), decoded)
         assert "pixels_out" in codec.last_report.stage_s
     assert Codec(session.backend(), overlap=overlap).encode(image) == expected  # BoardBackend under Codec
+    assert not [t for t in threading.enumerate() if t.name.startswith("pylic-")]
+
+
+def test_context_tiling_on_the_lanes(tiny_session, photo):
+    """Latent-domain tiling: analysis windows, then coding tiles (encode), coding tiles, then synthesis windows
+    (decode), each phase through the lanes; the same bytes and pixels as the emulator's Codec."""
+    session, emu, _ = tiny_session
+    image = np.ascontiguousarray(photo[:300, :420])
+    ref = Codec(emu, context=32)
+    expected = ref.encode(image)
+    decoded = ref.decode(expected)
+    assert Codec(session.backend(), context=32).encode(image) == expected
+    for mode in ("pipelined", "sequential"):
+        codec = session.codec(mode, context=32)
+        assert codec.encode(image) == expected
+        assert {"g_a.dpu0", "h_a.dpu0", "z_encode", "y_encode"} <= set(codec.last_report.stage_s)
+        np.testing.assert_array_equal(codec.decode(expected), decoded)
+        assert codec.last_report.patches == 9 + 4  # 3 x 3 synthesis windows, 2 x 2 coding tiles
     assert not [t for t in threading.enumerate() if t.name.startswith("pylic-")]
 
 

@@ -18,6 +18,18 @@ def test_encode_info_decode(tmp_path, tiny_ckpt, photo, capsys):
     assert np.asarray(Image.open(png)).shape == (200, 300, 3)
 
 
+def test_encode_with_context_tiling(tmp_path, tiny_ckpt, photo, capsys):
+    src = tmp_path / "in.png"
+    Image.fromarray(photo[:300, :451]).save(src)
+    plic, png = tmp_path / "c.plic", tmp_path / "c.png"
+    assert main(["encode", str(src), "-o", str(plic), "--checkpoint", tiny_ckpt, "--context", "32"]) == 0
+    assert main(["info", str(plic)]) == 0
+    assert "2x2 = 4; context 32, 9 DPU windows" in capsys.readouterr().out
+    assert main(["decode", str(plic), "-o", str(png), "--checkpoint", tiny_ckpt]) == 0
+    assert np.asarray(Image.open(png)).shape == (300, 451, 3)
+    assert main(["encode", str(src), "-o", str(plic), "--checkpoint", tiny_ckpt, "--context", "24"]) == 2
+
+
 def test_gray_and_opaque_rgba_are_coded(tmp_path, tiny_ckpt, photo):
     gray, rgba = tmp_path / "g.png", tmp_path / "r.png"
     Image.fromarray(photo[:64, :64, 0]).save(gray)

@@ -25,7 +25,7 @@ GOLDEN = Path(__file__).with_name("golden")
 INDEX = GOLDEN / "golden.json"
 REGEN = os.environ.get("PYLIC_REGEN_GOLDEN") == "1"
 FILE_LIMIT = 8192  # streams up to this size are committed as files too
-# (package, height, width, overlap, container version)
+# (package, height, width, overlap, container version[, context of latent-domain tiling])
 CASES = [
     ("pylic-student-q2-int8", 256, 256, 0, 2),
     ("pylic-student-q2-int8", 256, 256, 0, 1),
@@ -34,12 +34,14 @@ CASES = [
     ("pylic-student-q2-int8", 333, 500, 0, 2),
     ("pylic-student-q2-int8", 720, 1280, 0, 2),
     ("pylic-student-q2-int8", 720, 1280, 56, 2),
+    ("pylic-student-q2-int8", 333, 500, 0, 2, 32),
+    ("pylic-student-q2-int8", 720, 1280, 0, 2, 32),
 ]
 
 
 def case_id(case) -> str:
-    pkg, h, w, o, v = case
-    return f"{pkg}-{w}x{h}-o{o}-v{v}"
+    pkg, h, w, o, v, *ctx = case
+    return f"{pkg}-{w}x{h}-o{o}-v{v}" + (f"-c{ctx[0]}" if ctx else "")
 
 
 def frame(h: int, w: int) -> np.ndarray:
@@ -81,9 +83,9 @@ def index():
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_golden_bitstream(case, backends, index):
-    pkg, h, w, overlap, version = case
+    pkg, h, w, overlap, version, *ctx = case
     key = case_id(case)
-    codec = Codec(backends(pkg), overlap=overlap, version=version)
+    codec = Codec(backends(pkg), overlap=overlap, version=version, context=ctx[0] if ctx else 0)
     data = codec.encode(frame(h, w))
     pixels = codec.decode(data)
     if REGEN:

@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from pylic.board.lanes import Hardware, decode_plan, encode_plan, transform_plan
+from pylic.board.lanes import Hardware, context_plans, decode_plan, encode_plan, transform_plan
 from pylic.board.ps_path import PsPath, nchw, nhwc, to_int8
 from pylic.board.scheduler import Mode, RunReport, Scheduler
 from pylic.errors import BitstreamError
 from pylic.ps import container, container_v1, footprint, tiling
+from pylic.ps.context_tiling import (ContextGrid, extract_windows, latent_map, latent_tiles, owned_latents,
+                                     place_owned, synthesis_windows)
 from pylic.ps.stages import decode_stages, encode_stages
 
 
@@ -23,10 +25,16 @@ class PipelinedCodec:
     """`encode(image) -> bytes`, `decode(bytes) -> image`; `last_report` holds the timings of the last call."""
 
     def __init__(self, hw: Hardware, ps: PsPath, package: Any, name: str, overlap: int = 0,
-                 mode: Mode = "pipelined", lanes: int | None = None, timeout: float = 600.0, version: int = 2):
+                 mode: Mode = "pipelined", lanes: int | None = None, timeout: float = 600.0, version: int = 2,
+                 context: int = 0):
         if version not in (1, 2):
             raise ValueError("container version must be 1 or 2")
+        if context and (overlap or version != 2):
+            raise ValueError("context tiling is a container v2 mode without overlap")
+        if context:
+            ContextGrid(package.manifest.patch, package.manifest.patch, package.manifest.patch, context)
         self.hw, self.ps, self.name, self.overlap, self.version = hw, ps, name, overlap, version
+        self.context = context
         self.model_hash = package.model_hash
         self.patch = package.manifest.patch
         self.layers = footprint.package_layers(package.manifest, package.arrays)
@@ -34,12 +42,16 @@ class PipelinedCodec:
         lanes = hw.cores if lanes is None else lanes
         self._enc = Scheduler(encode_plan(transforms, hw, ps), lanes, mode, timeout=timeout)
         self._dec = Scheduler(decode_plan(transforms, hw, ps), lanes, mode, timeout=timeout)
+        self._ctx = {k: Scheduler(p, lanes, mode, timeout=timeout)
+                     for k, p in context_plans(transforms, hw, ps).items()}
         self.last_report: RunReport | None = None
 
     def encode(self, image: np.ndarray) -> bytes:
         from pylic.codec.codec import check_image  # noqa: PLC0415 (the Codec's own input checks)
 
         image = check_image(image)
+        if self.context:
+            return self._encode_context(image)
         header = container.Header(self.model_hash, image.shape[0], image.shape[1], self.patch, self.overlap,
                                   self.name if self.version == 1 else "", 3, self.version)
         patches = tiling.extract(image, header.grid)
@@ -52,6 +64,8 @@ class PipelinedCodec:
 
     def decode(self, data: bytes, max_pixels: int = container.MAX_PIXELS) -> np.ndarray:
         header, subs = container.read(data, max_pixels, self.patch)
+        if header.mode == container.CONTEXT_TILING:
+            return self._decode_context(header, subs)
         if header.model_hash != self.model_hash:
             raise BitstreamError(f"bitstream was made by model {header.model_name or '?'} "
                                  f"({header.model_hash.hex()}), not by {self.name} ({self.model_hash.hex()})")
@@ -61,6 +75,37 @@ class PipelinedCodec:
             extents = footprint.patch_extents(header.grid, self.layers["g_s"], self.layers["h_s"])
             jobs, self.last_report = self._dec.run({"stream": s, "extent": e} for s, e in zip(subs, extents))
         return tiling.reassemble(np.stack([j.data["patch"] for j in jobs]), header.grid)
+
+
+    def _extents(self, header: container.Header) -> list:
+        return footprint.patch_extents(header.grid, self.layers["g_s"], self.layers["h_s"])
+
+    def _encode_context(self, image: np.ndarray) -> bytes:
+        """Analysis windows through the lanes, the latent map on the PS, then the coding tiles through the lanes."""
+        header = container.Header(self.model_hash, image.shape[0], image.shape[1], self.patch, self.context,
+                                  mode=container.CONTEXT_TILING)
+        grid = header.context_grid()
+        jobs, first = self._ctx["analysis"].run({"patch": w} for w in extract_windows(image, grid))
+        tiles = latent_tiles(owned_latents(np.concatenate([nchw(j.data["x"]) for j in jobs]), grid), grid)
+        jobs, second = self._ctx["encode_tiles"].run(
+            {"x": nhwc(t[None]), "y": nhwc(t[None]), "extent": e} for t, e in zip(tiles, self._extents(header)))
+        self.last_report = _joined(first, second)
+        return container.pack(header, [j.data["stream"] for j in jobs])
+
+    def _decode_context(self, header: container.Header, streams: list[bytes]) -> np.ndarray:
+        grid = header.context_grid()
+        jobs, first = self._ctx["decode_tiles"].run(
+            {"stream": s, "extent": e} for s, e in zip(streams, self._extents(header)))
+        y_map = latent_map(np.concatenate([nchw(j.data["x"]) for j in jobs]), grid)
+        jobs, second = self._ctx["synthesis"].run({"x": nhwc(w[None])} for w in synthesis_windows(y_map, grid))
+        self.last_report = _joined(first, second)
+        return place_owned(np.stack([j.data["patch"] for j in jobs]), grid)
+
+
+def _joined(first: RunReport, second: RunReport) -> RunReport:
+    """One report for a two-phase run: wall times add, stages are disjoint."""
+    return RunReport(first.mode, first.lanes, first.patches + second.patches, first.wall_s + second.wall_s,
+                     {**first.stage_s, **second.stage_s})
 
 
 class BoardBackend:

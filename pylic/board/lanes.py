@@ -121,3 +121,14 @@ def transform_plan(transform: str, stages: tuple[Stage, ...], hw: Hardware, ps: 
     """The stages of one transform only (for `BoardBackend`, which the plain `Codec` drives per transform)."""
     own = tuple(s for s in stages if s.transform == transform)
     return Plan((), tuple(_ps_step(s, ps) if s.unit == "ps" else _unit_step(s, hw, False) for s in own), ())
+
+
+def context_plans(transforms: Mapping[str, Any], hw: Hardware, ps: PsPath) -> dict[str, Plan]:
+    """The four plans of latent-domain (context) tiling, cut where the PS assembles the latent map:
+    `analysis` {'patch'} -> {'x': y}; `encode_tiles` {'x', 'y', 'extent'} -> {'stream'};
+    `decode_tiles` {'stream', 'extent'} -> {'x': y_hat}; `synthesis` {'x': latent window} -> {'patch'}."""
+    enc, dec = encode_stages(transforms), decode_stages(transforms)
+    cut_e = max(i for i, s in enumerate(enc) if s.transform == "g_a") + 1
+    cut_d = min(i for i, s in enumerate(dec) if s.transform == "g_s")
+    return {"analysis": _plan(enc[:cut_e], hw, ps), "encode_tiles": _plan(enc[cut_e:], hw, ps),
+            "decode_tiles": _plan(dec[:cut_d], hw, ps), "synthesis": _plan(dec[cut_d:], hw, ps)}

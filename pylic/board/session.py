@@ -32,9 +32,9 @@ class Session:
     on_board: bool
 
     def codec(self, mode: Mode = "pipelined", overlap: int = 0, lanes: int | None = None,
-              timeout: float = 600.0, version: int = 2) -> PipelinedCodec:
+              timeout: float = 600.0, version: int = 2, context: int = 0) -> PipelinedCodec:
         return PipelinedCodec(self.hardware, self.ps, self.package, self.name, overlap, mode, lanes, timeout,
-                              version)
+                              version, context)
 
     def backend(self) -> BoardBackend:
         return BoardBackend(self.hardware, self.ps, self.package, self.name)

@@ -15,6 +15,8 @@ from pylic.codec import tiling
 from pylic.errors import BitstreamError, ImageError
 from pylic.imageio import check_size
 from pylic.ps import container, container_v1, footprint
+from pylic.ps.context_tiling import (ContextGrid, extract_windows, latent_map, latent_tiles, owned_latents,
+                                     place_owned, synthesis_windows)
 from pylic.ps.latent import LatentCoder
 
 if TYPE_CHECKING:
@@ -33,18 +35,27 @@ def check_image(image: np.ndarray) -> np.ndarray:
 
 
 class Codec:
-    """`encode(image) -> bytes`, `decode(bytes) -> image`; the same input gives the same bytes."""
+    """`encode(image) -> bytes`, `decode(bytes) -> image`; the same input gives the same bytes.
+
+    `overlap` blends overlapping patches (`pylic.ps.tiling`); `context` (a multiple of 16, e.g. 32) switches to
+    latent-domain tiling with context (`pylic.ps.context_tiling`): overlap-0 bits at whole-image quality, for
+    more DPU windows. The two are exclusive."""
 
     def __init__(self, backend: Backend, patch: int | None = None, overlap: int = 0, progress: bool = False,
-                 version: int = container.VERSION, workers: int | None = None):
+                 version: int = container.VERSION, workers: int | None = None, context: int = 0):
         model_patch = getattr(backend, "patch", None)
         self.patch = patch if patch is not None else (model_patch or tiling.PATCH)
         if model_patch is not None and self.patch != model_patch:
             raise ImageError(f"patch {self.patch} is not the model's patch {model_patch}")
         if version not in VERSIONS:
             raise ValueError(f"container version must be one of {VERSIONS}")
+        if context and (overlap or version != 2):
+            raise ValueError("context tiling is a container v2 mode without overlap")
+        if context:
+            ContextGrid(self.patch, self.patch, self.patch, context)  # the context's own checks, before any work
         self.backend = backend
         self.overlap = overlap
+        self.context = context
         self.progress = progress
         self.version = version
         self.coder = LatentCoder(backend.entropy, workers)
@@ -55,26 +66,44 @@ class Codec:
     def _extents(self, grid: tiling.TileGrid) -> list[footprint.Extent]:
         return footprint.patch_extents(grid, self.backend.layers["g_s"], self.backend.layers["h_s"])
 
+    def _code(self, y: np.ndarray, ext: list[footprint.Extent]) -> list[bytes]:
+        """One v2 stream per latent tile: z, then y with the scales the decoder will derive."""
+        z = self.backend.hyper_analysis(y)
+        z_sym, z_hat = self.coder.z_symbols(z)
+        idx = self.backend.prior_indexes(self.coder.fill_z(z_hat, ext))
+        return self.coder.encode_patches(z_sym, y, idx, ext)
+
+    def _uncode(self, streams: list[bytes], ext: list[footprint.Extent], z_side: int) -> np.ndarray:
+        decoders, z_hat = self.coder.decode_patches_z(streams, ext, (z_side, z_side))
+        return self.coder.decode_patches_y(decoders, self.backend.prior_indexes(z_hat), ext)
+
     def encode(self, image: np.ndarray) -> bytes:
         image = check_image(image)
+        mode = container.CONTEXT_TILING if self.context else container.PATCH_TILING
         header = container.Header(self.backend.model_hash, image.shape[0], image.shape[1], self.patch,
-                                  self.overlap, self.backend.name if self.version == 1 else "", 3, self.version)
+                                  self.context or self.overlap, self.backend.name if self.version == 1 else "", 3,
+                                  self.version, mode)
         grid = header.grid
-        patches = tiling.extract(image, grid)
         extents = self._extents(grid)
+        if self.context:
+            cgrid = header.context_grid()
+            windows = extract_windows(image, cgrid)
+            y = np.concatenate([self.backend.analysis(windows[i:i + BATCH])
+                                for i in self._batches(cgrid.count, "analysis")])
+            tiles = latent_tiles(owned_latents(y, cgrid), cgrid)
+            streams = [s for i in self._batches(grid.count, "encode")
+                       for s in self._code(tiles[i:i + BATCH], extents[i:i + BATCH])]
+            return container.pack(header, streams)
+        patches = tiling.extract(image, grid)
         subs: list = []
         for i in self._batches(grid.count, "encode"):
             y = self.backend.analysis(patches[i:i + BATCH])
-            z = self.backend.hyper_analysis(y)
             if self.version == 1:
-                z_strings, z_hat = self.coder.encode_z(z)
+                z_strings, z_hat = self.coder.encode_z(self.backend.hyper_analysis(y))
                 y_strings = self.coder.encode_y(y, self.backend.prior_indexes(z_hat))
                 subs.extend(zip(z_strings, y_strings))
             else:
-                ext = extents[i:i + BATCH]
-                z_sym, z_hat = self.coder.z_symbols(z)
-                idx = self.backend.prior_indexes(self.coder.fill_z(z_hat, ext))
-                subs.extend(self.coder.encode_patches(z_sym, y, idx, ext))
+                subs.extend(self._code(y, extents[i:i + BATCH]))
         return container_v1.pack(header, subs) if self.version == 1 else container.pack(header, subs)
 
     def decode(self, data: bytes, max_pixels: int = container.MAX_PIXELS) -> np.ndarray:
@@ -87,6 +116,14 @@ class Codec:
         grid = header.grid
         zs = grid.patch // 64
         extents = self._extents(grid)
+        if header.mode == container.CONTEXT_TILING:
+            cgrid = header.context_grid()
+            tiles = np.concatenate([self._uncode(subs[i:i + BATCH], extents[i:i + BATCH], zs)
+                                    for i in self._batches(grid.count, "decode")])
+            windows = synthesis_windows(latent_map(tiles, cgrid), cgrid)
+            pixels = np.concatenate([self.backend.synthesis(windows[i:i + BATCH])
+                                     for i in self._batches(cgrid.count, "synthesis")])
+            return place_owned(pixels, cgrid)
         out = np.empty((grid.count, 3, grid.patch, grid.patch), dtype=np.uint8)
         for i in self._batches(grid.count, "decode"):
             chunk = subs[i:i + BATCH]
@@ -94,8 +131,6 @@ class Codec:
                 z_hat = self.coder.decode_z([z for z, _ in chunk], (zs, zs))
                 y_hat = self.coder.decode_y([y for _, y in chunk], self.backend.prior_indexes(z_hat))
             else:
-                ext = extents[i:i + BATCH]
-                decoders, z_hat = self.coder.decode_patches_z(chunk, ext, (zs, zs))
-                y_hat = self.coder.decode_patches_y(decoders, self.backend.prior_indexes(z_hat), ext)
+                y_hat = self._uncode(chunk, extents[i:i + BATCH], zs)
             out[i:i + len(chunk)] = self.backend.synthesis(y_hat)
         return tiling.reassemble(out, grid)

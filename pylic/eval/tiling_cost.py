@@ -38,8 +38,8 @@ def image_sets(limit: int | None = None, limit_bsds: int | None = 24, limit_720p
     }
 
 
-def measure(model_name: str, images: dict[str, np.ndarray], overlap: int = 0) -> dict:
-    from pylic.codec import Codec
+def measure(model_name: str, images: dict[str, np.ndarray], overlap: int = 0, context: int = 32) -> dict:
+    """v1 and v2 at `overlap`, and v2 with latent-domain tiling at `context` (0: skipped)."""
     from pylic.eval.metrics import bpp, psnr
     from pylic.eval.rd import whole_image
     from pylic.models.registry import load_model
@@ -51,32 +51,41 @@ def measure(model_name: str, images: dict[str, np.ndarray], overlap: int = 0) ->
     for name, img in tqdm(images.items(), desc=model_name, leave=False):
         row = {"image": name}
         row["whole_bpp"], row["whole_psnr"] = whole_image(model, img)
-        for v in (1, 2):
-            codec = Codec(backend, overlap=overlap, version=v)
+        for v, codec in _codecs(backend, overlap, context).items():
             data = codec.encode(img)
-            row[f"v{v}_bpp"], row[f"v{v}_psnr"] = bpp(len(data), img), psnr(img, codec.decode(data))
+            row[f"{v}_bpp"], row[f"{v}_psnr"] = bpp(len(data), img), psnr(img, codec.decode(data))
         rows.append(row)
     mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "image"}
-    for v in (1, 2):
-        mean[f"v{v}_overhead_percent"] = 100 * (mean[f"v{v}_bpp"] / mean["whole_bpp"] - 1)
-        mean[f"v{v}_delta_db"] = mean[f"v{v}_psnr"] - mean["whole_psnr"]
+    for v in _codecs(backend, overlap, context):
+        mean[f"{v}_overhead_percent"] = 100 * (mean[f"{v}_bpp"] / mean["whole_bpp"] - 1)
+        mean[f"{v}_delta_db"] = mean[f"{v}_psnr"] - mean["whole_psnr"]
     return {"model": model_name, "images": len(rows), "mean": mean, "per_image": rows}
+
+
+def _codecs(backend, overlap: int, context: int) -> dict:
+    from pylic.codec import Codec
+
+    codecs = {f"v{v}": Codec(backend, overlap=overlap, version=v) for v in (1, 2)}
+    if context:
+        codecs["ctx"] = Codec(backend, context=context)
+    return codecs
 
 
 def tiling_cost(out: str | Path = "out/tiling_cost.json", models: tuple[str, ...] = MODELS,
                 limit: int | None = None, limit_bsds: int | None = 24, limit_720p: int | None = 4,
-                sets: tuple[str, ...] | None = None, overlap: int = 0, echo=print) -> dict:
+                sets: tuple[str, ...] | None = None, overlap: int = 0, context: int = 32, echo=print) -> dict:
     """Measure every (set, model) pair, write a JSON report and print the overhead table."""
-    report: dict = {"overlap": overlap, "results": {}}
+    report: dict = {"overlap": overlap, "context": context, "results": {}}
     for set_name, images in image_sets(limit, limit_bsds, limit_720p).items():
         if (sets and set_name not in sets) or not images:
             continue
         for m in models:
-            r = measure(m, images, overlap)
+            r = measure(m, images, overlap, context)
             report["results"].setdefault(set_name, {})[m] = r
             a = r["mean"]
             echo(f"{set_name:16s} {m:15s} n={r['images']:3d} whole {a['whole_bpp']:.4f} bpp {a['whole_psnr']:.2f} dB | "
                  f"v1 {a['v1_overhead_percent']:+6.2f}% {a['v1_delta_db']:+.3f} dB | "
-                 f"v2 {a['v2_overhead_percent']:+6.2f}% {a['v2_delta_db']:+.3f} dB")
+                 f"v2 {a['v2_overhead_percent']:+6.2f}% {a['v2_delta_db']:+.3f} dB"
+                 + (f" | v2 context {a['ctx_overhead_percent']:+6.2f}% {a['ctx_delta_db']:+.3f} dB" if context else ""))
             write_file(out, json.dumps(report, indent=1))
     return report

@@ -1,9 +1,8 @@
-"""Board facts the performance model needs, in one place, each with its source.
-
-Sources: `../shared/notes/XMODEL_DPU.md` §3 (resources) and §4 (peak, clocks, memory) — "V" verified there in
-vendor documents, "I" inferred there. Numbers for the smaller board (KV260) are not in the notes: they come from
-the K26 SOM data sheet (DS987) and DPU-PYNQ's KV260 build (one B4096 at 300 MHz) and are marked as such.
-The lead may later point `platform_for` at the shared board configs (`pylic/flow/boards/`).
+"""Board facts the performance model needs. The board itself (DPU cores and clock, the device budget, the
+configured DPU's per-core resources, DDR bandwidth) is read from the same board files the overlay build uses
+(`pylic/flow/boards/<name>.json`, each with its sources), so the model and the build cannot disagree; what is
+left here is the DPU's compute geometry and the PS, from `../shared/notes/XMODEL_DPU.md` §4 ("V" verified there in
+vendor documents, "I" inferred there).
 """
 
 from __future__ import annotations
@@ -69,22 +68,21 @@ class Platform:
                 "bram36_left": self.bram36_left}
 
 
-BOARDS: dict[str, Platform] = {
-    "zcu102": Platform(
-        name="zcu102", dpu_cores=3, dpu_clock_hz=300e6,
-        source="XMODEL_DPU.md: xczu9eg 2,520 DSP / 912 BRAM36 / 274k LUT (§3, I); 3x B4096 at 300 MHz as in the "
-               "paper (§4; Xilinx's own image runs 281 MHz); DDR4-2133 64-bit ~17 GB/s as DPU-PYNQ configures it "
-               "(§4, I; the paper assumes 19.2)"),
-    "kv260": Platform(
-        name="kv260", dpu_cores=1, dpu_clock_hz=300e6, ddr_bytes_per_s=19.2e9, dsp_total=1248, bram36_total=144,
-        lut_total=117_120,
-        source="not in the notes: K26 SOM data sheet DS987 (xck26: 1,248 DSP, 144 BRAM36 + 64 URAM, 117k LUT, "
-               "64-bit DDR4-2400); DPU-PYNQ's KV260 build has one B4096 at 300 MHz; URAM not modelled"),
-}
+def platform_from_board(board) -> Platform:
+    """A `pylic.flow.boards.Board` as the performance model sees it."""
+    d, budget = board.dpu, board.budget
+    return Platform(
+        name=board.name, dpu_cores=d.cores, dpu_clock_hz=d.clock_mhz * 1e6, ddr_bytes_per_s=board.ddr_gb_s * 1e9,
+        dsp_total=budget.dsp, bram36_total=budget.bram36, lut_total=budget.lut, dsp_per_core=d.per_core.dsp,
+        bram36_per_core=d.per_core.bram36, lut_per_core=d.per_core.lut, fabric_clock_hz=board.kernel_clock_mhz * 1e6,
+        source=f"pylic/flow/boards/{board.name}.json: {board.sources}")
 
 
 def platform_for(board: str) -> Platform:
+    """A shipped board by name (`pylic.flow.boards.board_names()`) or a board JSON file."""
+    from pylic.flow.boards import BoardError, load_board
+
     try:
-        return BOARDS[board.lower()]
-    except KeyError:
-        raise PylicError(f"unknown board {board!r}; known: {', '.join(sorted(BOARDS))}") from None
+        return platform_from_board(load_board(board))
+    except BoardError as exc:
+        raise PylicError(str(exc)) from None

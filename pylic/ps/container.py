@@ -29,8 +29,11 @@ _FIXED = struct.Struct("<4sBB16s")
 _U32 = struct.Struct("<I")
 _VARINT_MAX = 5  # enough for 2**35 - 1
 
+PATCH_TILING, CONTEXT_TILING = 0, 1  # the flags byte (`pylic.ps.tiling` / `pylic.ps.context_tiling`)
+
 if TYPE_CHECKING:
-    from pylic.codec.tiling import TileGrid
+    from pylic.ps.context_tiling import ContextGrid
+    from pylic.ps.tiling import TileGrid
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,23 @@ class Header:
     model_name: str = ""  # v1 only; v2 identifies the model by its hash
     channels: int = 3
     version: int = VERSION
+    mode: int = PATCH_TILING  # v2 flags byte: CONTEXT_TILING makes `overlap` the context of latent tiling
 
     @property
     def grid(self) -> TileGrid:
-        from pylic.codec.tiling import TileGrid  # lazily: pylic.codec imports this module
+        """The patches, or with context tiling the coding tiles (one stream each either way)."""
+        from pylic.ps.tiling import TileGrid
 
-        return TileGrid(self.height, self.width, self.patch, self.overlap)
+        return TileGrid(self.height, self.width, self.patch, 0 if self.mode == CONTEXT_TILING else self.overlap)
+
+    @property
+    def context(self) -> int:
+        return self.overlap if self.mode == CONTEXT_TILING else 0
+
+    def context_grid(self) -> ContextGrid:
+        from pylic.ps.context_tiling import ContextGrid
+
+        return ContextGrid(self.height, self.width, self.patch, self.overlap)
 
 
 def varint(n: int) -> bytes:
@@ -84,7 +98,7 @@ def pack(header: Header, streams: list[bytes]) -> bytes:
         raise ValueError("model hash must be 16 bytes")
     if len(streams) != header.grid.count:
         raise ValueError(f"{len(streams)} streams for {header.grid.count} patches")
-    out = bytearray(_FIXED.pack(MAGIC, VERSION, 0, header.model_hash))
+    out = bytearray(_FIXED.pack(MAGIC, VERSION, header.mode, header.model_hash))
     for v in (header.height, header.width, header.patch, header.overlap, *map(len, streams)):
         out += varint(v)
     for s in streams:
@@ -109,7 +123,7 @@ def _header(data: bytes, max_pixels: int, patch: int | None) -> tuple[Header, in
     if zlib.crc32(memoryview(data)[:end]) != _U32.unpack_from(data, end)[0]:
         raise BitstreamError("checksum mismatch (corrupt or truncated bitstream)")
     _, _, flags, mhash = _FIXED.unpack_from(data)
-    if flags != 0:
+    if flags not in (PATCH_TILING, CONTEXT_TILING):
         raise BitstreamError(f"unsupported flags {flags}")
     pos, fields = _FIXED.size, []
     for what in ("height", "width", "patch", "overlap"):
@@ -122,8 +136,10 @@ def _header(data: bytes, max_pixels: int, patch: int | None) -> tuple[Header, in
     if h * w > max_pixels:
         raise BitstreamError(f"image {h}x{w} exceeds the decode limit of {max_pixels} pixels")
     try:
-        header = Header(mhash, h, w, p, o)
+        header = Header(mhash, h, w, p, o, mode=flags)
         header.grid.count
+        if flags == CONTEXT_TILING:
+            header.context_grid()
     except ImageError as exc:
         raise BitstreamError(f"invalid header: {exc}") from None
     return header, pos
