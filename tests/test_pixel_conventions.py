@@ -99,3 +99,23 @@ def test_centred_pixels_are_ptq_only_and_configs_are_checked(tmp_path):
         QuantConfig(pixels_out="signed")
     with pytest.raises(QuantError):
         QuantConfig(pixels_out="centred", output_position=None)
+
+
+def test_the_board_lanes_follow_a_centred_package(centred, photo, one_torch_thread):
+    """The board's PS path reads the convention from the package (PsTables), so the three-lane pipeline writes
+    and decodes exactly what the emulator does."""
+    from pylic.board.host import host_hardware
+    from pylic.board.ps_path import PsPath
+    from pylic.board.session import Session
+
+    model, _, plan = centred
+    pkg = build_package(model, plan)
+    emu = EmulatorBackend(pkg, "centred", threads=1)
+    hw, _ = host_hardware(emu, cores=3)
+    session = Session(pkg, "centred", hw, PsPath(pkg), False)
+    image = np.ascontiguousarray(photo[:200, :300])
+    ref = Codec(emu)
+    data = ref.encode(image)
+    lanes = session.codec("pipelined")
+    assert lanes.encode(image) == data
+    np.testing.assert_array_equal(lanes.decode(data), ref.decode(data))

@@ -42,6 +42,7 @@ class PsPath:
     def __init__(self, package: Any, coder: LatentCoder | None = None):
         t = ps_tables(package)
         self.input_lut, self.index_lut, self.out_pos = t.input_lut, t.index_lut, t.output_position
+        self.out_scale, self.out_offset = t.output_scale, t.output_offset  # the package's pixel convention
         self.patch = t.patch
         # one patch per call: the lanes are the parallelism, so the coder runs in the calling thread
         self.coder = coder if coder is not None else LatentCoder(EntropyTables.from_arrays(package.arrays), 1)
@@ -56,7 +57,8 @@ class PsPath:
 
     def pixels_out(self, q: np.ndarray) -> np.ndarray:
         """int8 (1, P, P, 3) -> uint8 (3, P, P)."""
-        return np.ascontiguousarray(pixels.pixels_out(q[0], self.out_pos).transpose(2, 0, 1))
+        return np.ascontiguousarray(pixels.pixels_out(q[0], self.out_pos, self.out_scale, self.out_offset)
+                                    .transpose(2, 0, 1))
 
     @staticmethod
     def abs(x: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pylic.quant.rounding import quantize_param
+from pylic.ps import pixels
 from pylic.runtime.emulator import EmulatorBackend
 from pylic.runtime.intconv import exact_kernels
 from pylic.xmodel.segments import TRANSFORM_INPUT, Segment
@@ -51,8 +51,7 @@ def emulate_segment(emu: EmulatorBackend, seg: Segment, x_q: np.ndarray) -> np.n
 
 def pixels_to_int8(emu: EmulatorBackend, patches: np.ndarray) -> torch.Tensor:
     """uint8 NCHW pixels -> the int8 values (as float32) the first DPU segment reads (the package's PixelSpec)."""
-    p = emu.package.manifest.pixels
-    q = quantize_param(np.asarray(patches, dtype=np.float64) / p.input_scale, p.input_position)
+    q = pixels.pixels_in(patches, emu.tables.input_lut)  # the PS's own LUT, whatever the pixel convention
     return torch.from_numpy(np.asarray(q, dtype=np.float32))
 
 
