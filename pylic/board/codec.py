@@ -16,7 +16,7 @@ from pylic.board.ps_path import PsPath, nchw, nhwc, to_int8
 from pylic.board.scheduler import Mode, RunReport, Scheduler
 from pylic.errors import BitstreamError
 from pylic.ps import container, container_v1, footprint, tiling
-from pylic.ps.context_tiling import (ContextGrid, extract_windows, latent_map, latent_tiles, owned_latents,
+from pylic.ps.context_tiling import (check_options, extract_windows, latent_map, latent_tiles, owned_latents,
                                      place_owned, synthesis_windows)
 from pylic.ps.stages import decode_stages, encode_stages
 
@@ -29,10 +29,7 @@ class PipelinedCodec:
                  context: int = 0):
         if version not in (1, 2):
             raise ValueError("container version must be 1 or 2")
-        if context and (overlap or version != 2):
-            raise ValueError("context tiling is a container v2 mode without overlap")
-        if context:
-            ContextGrid(package.manifest.patch, package.manifest.patch, package.manifest.patch, context)
+        check_options(package.manifest.patch, context, overlap, version)
         self.hw, self.ps, self.name, self.overlap, self.version = hw, ps, name, overlap, version
         self.context = context
         self.model_hash = package.model_hash

@@ -15,7 +15,7 @@ from pylic.codec import tiling
 from pylic.errors import BitstreamError, ImageError
 from pylic.imageio import check_size
 from pylic.ps import container, container_v1, footprint
-from pylic.ps.context_tiling import (ContextGrid, extract_windows, latent_map, latent_tiles, owned_latents,
+from pylic.ps.context_tiling import (check_options, extract_windows, latent_map, latent_tiles, owned_latents,
                                      place_owned, synthesis_windows)
 from pylic.ps.latent import LatentCoder
 
@@ -49,10 +49,7 @@ class Codec:
             raise ImageError(f"patch {self.patch} is not the model's patch {model_patch}")
         if version not in VERSIONS:
             raise ValueError(f"container version must be one of {VERSIONS}")
-        if context and (overlap or version != 2):
-            raise ValueError("context tiling is a container v2 mode without overlap")
-        if context:
-            ContextGrid(self.patch, self.patch, self.patch, context)  # the context's own checks, before any work
+        check_options(self.patch, context, overlap, version)
         self.backend = backend
         self.overlap = overlap
         self.context = context

@@ -77,6 +77,15 @@ class ContextGrid:
         return [(r, c) for r in self.row_spans for c in self.col_spans]
 
 
+def check_options(patch: int, context: int, overlap: int = 0, version: int = 2) -> None:
+    """A codec's tiling options, checked before any work: context tiling is a container-v2 mode without
+    overlap, and its context must suit the patch (ImageError otherwise)."""
+    if context:
+        if overlap or version != 2:
+            raise ValueError("context tiling is a container v2 mode without overlap")
+        ContextGrid(patch, patch, patch, context)
+
+
 def extract_windows(frame: np.ndarray, grid: ContextGrid) -> np.ndarray:
     """H x W x C uint8 frame -> (windows, C, P, P) uint8, clamped to the frame's edge."""
     if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 \
