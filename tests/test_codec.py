@@ -18,11 +18,14 @@ def test_roundtrip_keeps_size_and_is_deterministic(tiny_backend, photo, shape):
     np.testing.assert_array_equal(codec.decode(data), out)
 
 
+def _one_patch(backend, photo) -> tuple[LatentCoder, np.ndarray, np.ndarray]:
+    """A coder over the backend's tables, and the y and z latents of the photo's top-left patch."""
+    y = backend.analysis(photo[None, :256, :256].transpose(0, 3, 1, 2).copy())
+    return LatentCoder(backend.entropy), y, backend.hyper_analysis(y)
+
+
 def test_entropy_coding_is_lossless(tiny_backend, photo):
-    patches = photo[None, :256, :256].transpose(0, 3, 1, 2).copy()
-    coder = LatentCoder(tiny_backend.entropy)
-    y = tiny_backend.analysis(patches)
-    z = tiny_backend.hyper_analysis(y)
+    coder, y, z = _one_patch(tiny_backend, photo)
     z_strings, z_hat = coder.encode_z(z)
     np.testing.assert_array_equal(coder.decode_z(z_strings, z.shape[-2:]), z_hat)
     medians = tiny_model_medians(tiny_backend)
@@ -38,10 +41,7 @@ def tiny_model_medians(backend) -> np.ndarray:
 
 def test_v1_bytes_are_compressai_bytes(tiny_backend, photo):
     """Container v1 substreams are exactly what CompressAI's own compress() writes for the same latents."""
-    patches = photo[None, :256, :256].transpose(0, 3, 1, 2).copy()
-    coder = LatentCoder(tiny_backend.entropy)
-    y = tiny_backend.analysis(patches)
-    z = tiny_backend.hyper_analysis(y)
+    coder, y, z = _one_patch(tiny_backend, photo)
     z_strings, z_hat = coder.encode_z(z)
     assert z_strings == tiny_backend.model.entropy_bottleneck.compress(torch.from_numpy(z))
     idx = tiny_backend.prior_indexes(z_hat)

@@ -3,13 +3,11 @@ decoder sees it), so that only the transforms' border effects differ:
 
 - `per_patch`: the codec's tiling at overlap 0: each 256x256 patch analysed and synthesised on its own;
 - `whole`: the frame in one piece (edge-replicated to a multiple of 64; conv zero padding at the frame border);
-- `context_tiled`: latent-domain tiling with context. Each analysis window is 256x256 but owns only its central
-  (256 - 2C)^2 pixels: the latents of that block are kept, assembled into one latent map of the frame (each
-  latent once, so nothing is coded twice), and every synthesis window takes the owned latents plus C/16 latents of
-  its neighbours on each side and keeps its central pixels. The DPU still sees 256x256 inputs and 16x16 latent
-  inputs; it runs ((W / (256 - 2C)) x (H / (256 - 2C))) windows instead of (W / 256) x (H / 256).
+- `context_tiled`: the codec's latent-domain tiling with context (`pylic.ps.context_tiling`): 256x256 windows
+  that each own their central pixels, one latent map, synthesis in windows again.
 
-The hyperprior is left out: how z would be tiled is the open design question this study informs.
+Entropy coding is left out, so the differences are the transforms' border effects alone (the coded cost is
+`invoke tiling-cost`).
 """
 
 from __future__ import annotations
@@ -55,29 +53,19 @@ def whole(model, image: np.ndarray) -> np.ndarray:
 
 @torch.no_grad()
 def context_tiled(model, image: np.ndarray, context: int = 32) -> np.ndarray:
+    """The codec's latent-domain tiling (`pylic.ps.context_tiling`, the one window geometry), without coding."""
+    from pylic.ps.context_tiling import (ContextGrid, extract_windows, owned_latents, place_owned,
+                                         synthesis_windows)
+
     if context % LATENT_STRIDE or not 0 <= context < PATCH // 2:
         raise PylicError(f"context must be a multiple of {LATENT_STRIDE} below {PATCH // 2}, not {context}")
-    h, w = image.shape[:2]
-    own = PATCH - 2 * context
-    s, c = own // LATENT_STRIDE, context // LATENT_STRIDE
-    rows, cols = -(-h // own), -(-w // own)
-    x = _to_x(np.pad(image, ((context, rows * own - h + context), (context, cols * own - w + context), (0, 0)),
-                     mode="edge"))
-    y_map = None
-    for r in range(rows):
-        for q in range(cols):
-            y = torch.round(model.g_a(x[..., r * own:r * own + PATCH, q * own:q * own + PATCH]))
-            if y_map is None:
-                y_map = torch.zeros(1, y.shape[1], rows * s, cols * s)
-            y_map[..., r * s:(r + 1) * s, q * s:(q + 1) * s] = y[..., c:c + s, c:c + s]
-    y_pad = torch.nn.functional.pad(y_map, (c, c, c, c))
-    out = np.zeros((rows * own, cols * own, 3), np.uint8)
-    for r in range(rows):
-        for q in range(cols):
-            x_hat = model.g_s(y_pad[..., r * s:r * s + s + 2 * c, q * s:q * s + s + 2 * c])
-            out[r * own:(r + 1) * own, q * own:(q + 1) * own] = _to_img(
-                x_hat[..., context:context + own, context:context + own])
-    return out[:h, :w]
+    if context == 0:  # windows without context are the overlap-0 patches
+        return per_patch(model, image)
+    grid = ContextGrid(image.shape[0], image.shape[1], PATCH, context)
+    x = torch.from_numpy(extract_windows(image, grid)).float() / 255
+    y_map = owned_latents(torch.round(model.g_a(x)).numpy(), grid)
+    x_hat = model.g_s(torch.from_numpy(synthesis_windows(y_map, grid)))
+    return place_owned((x_hat.clamp(0, 1) * 255).round().byte().numpy(), grid)
 
 
 def seam_study(models: tuple[str, ...], limit: int | None = 8, contexts: tuple[int, ...] = (16, 32),

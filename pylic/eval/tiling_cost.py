@@ -47,16 +47,17 @@ def measure(model_name: str, images: dict[str, np.ndarray], overlap: int = 0, co
 
     model = load_model(model_name)
     backend = TorchBackend(model, model_name)
+    codecs = _codecs(backend, overlap, context)
     rows = []
     for name, img in tqdm(images.items(), desc=model_name, leave=False):
         row = {"image": name}
         row["whole_bpp"], row["whole_psnr"] = whole_image(model, img)
-        for v, codec in _codecs(backend, overlap, context).items():
+        for v, codec in codecs.items():
             data = codec.encode(img)
             row[f"{v}_bpp"], row[f"{v}_psnr"] = bpp(len(data), img), psnr(img, codec.decode(data))
         rows.append(row)
     mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "image"}
-    for v in _codecs(backend, overlap, context):
+    for v in codecs:
         mean[f"{v}_overhead_percent"] = 100 * (mean[f"{v}_bpp"] / mean["whole_bpp"] - 1)
         mean[f"{v}_delta_db"] = mean[f"{v}_psnr"] - mean["whole_psnr"]
     return {"model": model_name, "images": len(rows), "mean": mean, "per_image": rows}

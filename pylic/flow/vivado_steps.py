@@ -108,11 +108,16 @@ def _one(build: Path, pattern: str, what: str) -> Path:
     return hits[0]
 
 
+def link_arch(build: Path) -> Path:
+    """The DPU's arch.json the link leaves (what vai_c_xir compiles against); ToolError before the link ran."""
+    return _one(build, f"{VPL}/prj.gen/sources_1/bd/*/ip/*_{DPU_KERNEL}_1_0/arch.json", "arch.json")
+
+
 def link_products(build: Path) -> dict[str, Path]:
     """Where v++/Vivado leave the bitstream, the hardware handoff and the DPU's arch.json (HW_FLOW.md §1.6)."""
     return {"dpu.bit": _one(build, f"{VPL}/prj.runs/impl_1/*.bit", "bitstream"),
             "dpu.hwh": _one(build, f"{VPL}/prj.gen/sources_1/bd/*/hw_handoff/*.hwh", "hardware handoff"),
-            "arch.json": _one(build, f"{VPL}/prj.gen/sources_1/bd/*/ip/*_{DPU_KERNEL}_1_0/arch.json", "arch.json"),
+            "arch.json": link_arch(build),
             "dpu.xclbin": build / XCLBIN}
 
 

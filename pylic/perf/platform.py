@@ -16,22 +16,24 @@ from pylic.errors import PylicError
 class Platform:
     """One board with its DPU configuration, fabric budget and processing system."""
 
+    # the board: from its board file (`platform_from_board`), never typed here a second time
     name: str
     dpu_cores: int
     dpu_clock_hz: float  # m_axi_dpu_aclk; DSPs run at 2x (XMODEL_DPU §4, V)
+    ddr_bytes_per_s: float  # PS DDR usable by the PL
+    dsp_total: int
+    bram36_total: int
+    lut_total: int
+    dsp_per_core: int
+    bram36_per_core: float
+    lut_per_core: int
+    fabric_clock_hz: float  # the HLS kernels' clock
+    # the DPU's compute geometry and the PS
     pp: int = 8  # pixel parallelism (along H; XMODEL_DPU §4, V)
     icp: int = 16  # input-channel parallelism
     ocp: int = 16  # output-channel parallelism
-    ddr_bytes_per_s: float = 17.0e9  # PS DDR usable by the PL (XMODEL_DPU §4, I)
     port_bytes: int = 16  # one DPU data port is 128 bits (XMODEL_DPU §4, V)
     ports_per_core: int = 2  # two data ports per core (V)
-    dsp_total: int = 2520
-    bram36_total: int = 912
-    lut_total: int = 274_080
-    dsp_per_core: int = 642  # B4096, DSP usage high (PG338 v1.2 Table 9, V)
-    bram36_per_core: float = 255  # RAM usage low (PG338 3.4, V)
-    lut_per_core: int = 40_865  # (V)
-    fabric_clock_hz: float = 300e6  # GDN kernels' target clock (pylic.hls.kernel_info.CLOCK_MHZ)
     ps_cores: int = 4  # Cortex-A53 cores
     ps_clock_hz: float = 1.2e9
     layer_overhead_cycles: int = 0  # fixed cost per conv layer; no measured value, so 0 by default

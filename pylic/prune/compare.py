@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-from pylic.imageio import atomic_write
+from pylic.imageio import write_file
 from pylic.prune.criteria import CRITERIA
 from pylic.prune.evaluate import load_eval_images, rd_metrics
 from pylic.prune.iterative import HD, complexity, prune_once, widths
@@ -53,7 +52,7 @@ def compare_criteria(cfg: CriteriaConfig, progress: bool = True) -> dict:
         rows.append({"criterion": crit, "seed": seed, "widths": widths(pruned, prunable_sites(cfg.include_hyper)),
                      "rd": rd_metrics(pruned, images, lmbda), **complexity(pruned, HD)})
     rep = {"config": asdict(cfg), "lmbda": lmbda, "rows": rows}
-    atomic_write(Path(cfg.out), lambda f: f.write(json.dumps(rep, indent=2).encode() + b"\n"))
+    write_file(cfg.out, json.dumps(rep, indent=2) + "\n")
     return rep
 
 

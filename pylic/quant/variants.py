@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from pylic.codec import Codec
 from pylic.errors import PylicError
-from pylic.imageio import atomic_write
+from pylic.imageio import write_file
 from pylic.quant.plan import QuantConfig
 from pylic.train.data import DEFAULT_TRAIN_DIR
 
@@ -69,7 +69,7 @@ def compare_variants(model: str, variants: Mapping[str, dict], images: Mapping[s
                      "per_image": [{"name": r.name, "bpp": r.bpp, "psnr": r.psnr} for r in res]})
     rep = {"model": model, "images": list(images), "calibration_patches": int(len(patches)), "rows": rows}
     if out is not None:
-        atomic_write(Path(out), lambda f: f.write(json.dumps(rep, indent=1).encode() + b"\n"))
+        write_file(out, json.dumps(rep, indent=1) + "\n")
     return rep
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pylic.errors import ModelError
-from pylic.imageio import atomic_write
+from pylic.imageio import write_file
 from pylic.train.data import DEFAULT_TRAIN_DIR
 
 
@@ -46,7 +46,7 @@ class StudentRecipe:
 
 
 def _write(path: Path, obj: dict) -> None:
-    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1).encode() + b"\n"))
+    write_file(path, json.dumps(obj, indent=1) + "\n")
 
 
 def run_recipe(r: StudentRecipe, progress: bool = True) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pylic.errors import ToolError
 from pylic.flow.steps import FlowContext, Step
 from pylic.hls.tools import ToolRun
 from pylic.xmodel import compile as xc
@@ -39,11 +40,11 @@ def compiled_outputs(ctx: FlowContext) -> list[str]:
 
 def _arch(ctx: FlowContext) -> Path:
     """The arch.json the link left (a placeholder path in a dry run, where the link has not run)."""
-    from pylic.flow.vivado_steps import link_products
+    from pylic.flow.vivado_steps import link_arch
 
     try:
-        return link_products(ctx.build)["arch.json"]
-    except Exception:  # noqa: BLE001 -- not linked yet: only a dry run gets this far without it
+        return link_arch(ctx.build)
+    except ToolError:  # not linked yet: only a dry run gets this far without it (a real run checks inputs)
         return ctx.build / "link" / "arch.json"
 
 
