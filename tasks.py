@@ -96,12 +96,15 @@ def evaluate(c, model=None, package=None, data="../shared/data/kodak", overlap=0
     "reference": "label of the curve the others are compared with (default: the first)",
     "data": "image folder (default ../shared/data/kodak)", "overlap": "patch overlap in pixels",
     "out": "JSON report path", "limit": "use only the first N images",
+    "anchors": "comma-separated classical anchors coded on the same images: jpeg, jpeg2000 (Pillow)",
 })
-def compare(c, curve=None, reference="", data="../shared/data/kodak", overlap=0, out="out/compare.json", limit=0):
-    """RD curves of several codecs and their BD-rate/BD-PSNR against a reference curve (the ablations)."""
+def compare(c, curve=None, reference="", data="../shared/data/kodak", overlap=0, out="out/compare.json", limit=0,
+            anchors=""):
+    """RD curves of several codecs, BD-rate/BD-PSNR against a reference curve and (bd_matrix in the JSON) against
+    every other curve and anchor: the ablations."""
     from pylic.eval.cli import compare_folder
 
-    _run(compare_folder, curve or [], reference, data, overlap, out, limit or None)
+    _run(compare_folder, curve or [], reference, data, overlap, out, limit or None, anchors)
 
 
 @task(help={"slow": "also run tests marked slow", "k": "pytest -k expression", "x": "stop at first failure"})
@@ -150,9 +153,11 @@ _STUDENT_HELP = {
     "max_early_steps": "force the early->late switch after this many steps (0: on a plateau only)",
     "nproc": "data-parallel processes (>1 runs torchrun; gloo on CPU, nccl on GPU)",
     "threads": "torch CPU threads per process (0: default)", "seed": "random seed", **_DEVICE_HELP,
+    "activation": "student nonlinearity: gdn or relu (default: the teacher's; relu is the GDN-vs-ReLU ablation)",
 }
 _DISTILL_HELP = {
     **_STUDENT_HELP,
+    "terms": "KD terms kept: latent+perceptual (default), latent, perceptual or none (the paper's Fig. 12 ablation)",
     "perceptual": "ResNet-50 of the perceptual term: imagenet (download or cache), random (offline stand-in), none",
     "perceptual_weights": "torchvision resnet50 state dict for the perceptual term (offline)",
 }
@@ -162,7 +167,7 @@ _DISTILL_HELP = {
 def distill(c, out="runs/distill", teacher="", teacher_checkpoint="", data=DEFAULT_DATA, n=32, lmbda=0.0,
             steps=2000, batch=8, crop=128, lr=1e-4, late_lr=1e-5, decay_every=250, init="", perceptual="imagenet",
             perceptual_weights="", plateau_window=200, plateau_tol=0.01, max_early_steps=0, nproc=1, threads=0,
-            seed=0, device="cpu", prefetch=0):
+            seed=0, device="cpu", prefetch=0, terms="latent+perceptual", activation=""):
     """Distil a smaller student: latent + ResNet-50 perceptual + RD loss, phase switch on a latent plateau."""
     _student_run("distill", **_options(locals()))
 
@@ -183,7 +188,8 @@ def _student_run(command: str, n: int, teacher: str, teacher_checkpoint: str, np
 @task(help=_STUDENT_HELP, auto_shortflags=False)
 def train_student(c, out="runs/student", teacher="", teacher_checkpoint="", data=DEFAULT_DATA, n=32, lmbda=0.0,
                   steps=2000, batch=8, crop=128, lr=1e-4, late_lr=1e-5, decay_every=250, init="", plateau_window=200,
-                  plateau_tol=0.01, max_early_steps=0, nproc=1, threads=0, seed=0, device="cpu", prefetch=0):
+                  plateau_tol=0.01, max_early_steps=0, nproc=1, threads=0, seed=0, device="cpu", prefetch=0,
+                  activation=""):
     """Train the same student without KD (RD loss only; same init, data, schedule): the ablation baseline."""
     _student_run("student", kd=False, perceptual="none", **_options(locals()))
 

@@ -34,8 +34,28 @@ def test_curves_against_a_reference(tmp_path, photo, tiny_package_dir):
     a, b = rep["results"][folders[0]], rep["results"][folders[1]]
     assert rep["curves"]["same"]["delta_per_point"][0]["psnr_db"] == pytest.approx(b["psnr"] - a["psnr"])
     assert "bd_vs_reference" not in rep["curves"]["one"]  # a single point has no BD metrics
+    assert rep["bd_matrix"]["same"]["ref"] == bd and set(rep["bd_matrix"]) == {"ref", "same"}
+    assert rep["bd_matrix"]["ref"]["same"]["bd_rate_percent"] == pytest.approx(0, abs=1e-9)
     with pytest.raises(PylicError):
         compare_curves(images, {"x": folders}, reference="y")
+    with pytest.raises(PylicError, match="anchor"):
+        compare_curves(images, {"x": folders}, anchors=("webp",))
+
+
+def test_anchors_join_the_bd_matrix(photo, tiny_package_dir):
+    """JPEG coded on the same images is a reference of every curve; a JPEG curve's own points against JPEG
+    give a BD-rate of zero, and a curve at 10% less rate per point gives about -10%."""
+    from pylic.eval import baselines
+    from pylic.eval.compare import bd_matrix
+
+    images = {"a": np.ascontiguousarray(photo[:64, :128])}
+    rep = compare_curves(images, {"one": [str(tiny_package_dir)]}, anchors=("jpeg",), echo=lambda *_: None)
+    pts = baselines.curve(images, "jpeg")
+    assert rep["anchors"]["jpeg"]["points"] == pts and rep["bd_matrix"] == {}  # one point: no BD row
+    mid = pts[2:7]
+    m = bd_matrix({"same": mid, "cheaper": [(r * 0.9, d) for r, d in mid]}, {"jpeg": pts})
+    assert m["same"]["jpeg"]["bd_rate_percent"] == pytest.approx(0, abs=0.1)  # pchip over fewer knots
+    assert m["cheaper"]["jpeg"]["bd_rate_percent"] == pytest.approx(-10, abs=0.5)
 
 
 def test_bd_metrics_needs_rd_curves():
@@ -57,3 +77,19 @@ def test_a_ref_is_a_checkpoint_a_package_or_a_name(tiny_ckpt, tiny_package_dir):
     assert isinstance(api.codec_for_ref(str(tiny_package_dir)).backend, EmulatorBackend)
     with pytest.raises(PylicError):
         api.codec_for_ref("no-such-model")
+
+
+def test_each_ref_reports_its_cost_at_720p(tiny_ckpt, tiny_package_dir):
+    """The pruning table's columns: the float model's params, MACs and DPU cycles; a package's DPU cycles, which
+    equal its float model's when the widths match."""
+    from pylic import api
+    from pylic.eval.compare import ref_complexity
+    from pylic.models.complexity import count_dpu_cycles
+
+    model = api.codec_for_ref(tiny_ckpt).backend.model
+    c = ref_complexity(api.codec_for_ref(tiny_ckpt))
+    assert c["params"] == sum(p.numel() for p in model.parameters())
+    assert c["macs"]["total"] == sum(model.macs(720, 1280).values()) > 0
+    assert c["dpu_cycles"]["total"] == sum(count_dpu_cycles(model, 720, 1280).values()) > 0
+    pkg = ref_complexity(api.codec_for_ref(str(tiny_package_dir)))
+    assert set(pkg) == {"dpu_cycles"} and pkg["dpu_cycles"]["total"] > 0

@@ -177,6 +177,34 @@ def test_student_without_kd_uses_the_same_init_and_only_rd(tmp_path, folder, tea
         distill(DistillConfig(out=str(tmp_path / "x"), data=str(folder)), progress=False)  # no teacher
 
 
+@pytest.mark.parametrize("terms,alpha,beta", [("latent", 1.0, 0.0), ("perceptual", 0.0, 0.1),
+                                              ("none", 0.0, 0.0)])
+def test_kd_terms_keep_only_the_chosen_losses(tmp_path, folder, teacher_path, terms, alpha, beta):
+    out = tmp_path / terms
+    distill(DistillConfig(out=str(out), teacher_checkpoint=str(teacher_path), data=str(folder), N=6, lmbda=0.01,
+                          steps=2, batch=1, crop=64, perceptual="random", ckpt_every=2, terms=terms), progress=False)
+    row = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()][0]
+    assert (row["alpha"], row["beta"], row["gamma"]) == (alpha, beta, 0.5)
+    assert (row["perceptual"] > 0) == (beta > 0) and row["latent"] > 0  # the latent MSE is logged either way
+
+
+def test_bad_kd_terms_and_a_relu_student(tmp_path, folder, teacher_path):
+    common = dict(teacher_checkpoint=str(teacher_path), data=str(folder), N=6, lmbda=0.01, steps=1, batch=1,
+                  crop=64, ckpt_every=1)
+    with pytest.raises(ModelError, match="--terms"):
+        distill(DistillConfig(out=str(tmp_path / "a"), terms="latent+rd", **common), progress=False)
+    with pytest.raises(ModelError, match="perceptual network"):
+        distill(DistillConfig(out=str(tmp_path / "b"), terms="perceptual", perceptual="none", **common),
+                progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    gdn = distill(DistillConfig(out=str(tmp_path / "gdn"), perceptual="none", **common), progress=False)
+    relu = distill(DistillConfig(out=str(tmp_path / "relu"), perceptual="none", activation="relu",
+                                 init=str(tmp_path / "gdn" / "checkpoint.pt"), **common), progress=False)
+    assert gdn.cfg.activation == "gdn" and relu.cfg.activation == "relu"
+    assert not any("gdn" in k.lower() or "beta" in k for k in relu.g_a.state_dict())
+    assert json.loads((tmp_path / "relu" / "config.json").read_text())["student"]["activation"] == "relu"
+
+
 def test_ctrl_c_saves_the_completed_steps(tmp_path, folder, teacher_path, monkeypatch):
     import pylic.train.distill as kd
 

@@ -32,11 +32,12 @@ def evaluate_folder(models: list[str] | None, data: str, overlap: int, out: str,
 
 
 def compare_folder(curve_specs: list[str], reference: str | None, data: str, overlap: int, out: str,
-                   limit: int | None) -> dict:
+                   limit: int | None, anchors: str = "") -> dict:
     """Entry point of `invoke compare`."""
     from pylic.eval.compare import compare_curves, parse_curve
 
     if not Path(data).is_dir():
         raise PylicError(f"image folder not found: {data}")
     curves = dict(parse_curve(s) for s in curve_specs)
-    return compare_curves(load_folder(data, limit), curves, reference or None, overlap=overlap, out=out)
+    return compare_curves(load_folder(data, limit), curves, reference or None, overlap=overlap, out=out,
+                          anchors=tuple(a.strip() for a in anchors.split(",") if a.strip()))

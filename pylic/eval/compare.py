@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from pylic import api
+from pylic.eval import baselines
 from pylic.errors import PylicError
 from pylic.eval.rd import bd_metrics, evaluate_codec, summary
 from pylic.imageio import atomic_write
@@ -23,21 +24,54 @@ def parse_curve(spec: str) -> tuple[str, list[str]]:
     return label.strip(), points
 
 
+def bd_matrix(curves: dict[str, list], anchors: dict[str, list] | None = None) -> dict[str, dict[str, dict]]:
+    """BD metrics of every curve (of two or more points) against every other curve and every anchor:
+    [curve][reference]. The ablation tables need several references from one run (int8 vs float student,
+    float student vs teacher, both vs JPEG)."""
+    rd = {label: pts for label, pts in curves.items() if len(pts) >= 2}
+    refs = {**rd, **(anchors or {})}
+    return {a: {b: bd_metrics(refs[b], rd[a]) for b in refs if b != a} for a in rd}
+
+
+def ref_complexity(codec) -> dict:
+    """Parameters, MACs and DPU cycles at 1280x720 (the pruning table's columns): of the float model, or of a
+    package's layer shapes (DPU cycles only: a package holds no float model to count MACs on)."""
+    model = getattr(codec.backend, "model", None)
+    if model is not None:
+        from pylic.models.complexity import model_complexity
+
+        return model_complexity(model)
+    package = getattr(codec.backend, "package", None)
+    if package is None:
+        return {}
+    from pylic.models.complexity import HD
+    from pylic.perf.model import dpu_cycles_per_frame
+    from pylic.perf.platform import platform_for
+
+    cycles = dpu_cycles_per_frame(package.manifest.transforms, *HD, platform_for("zcu102"))
+    return {"dpu_cycles": {**cycles, "total": sum(cycles.values())}}
+
+
 def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], reference: str | None = None,
-                   overlap: int = 0, out: str | Path | None = None, echo=print) -> dict:
+                   overlap: int = 0, out: str | Path | None = None, echo=print,
+                   anchors: tuple[str, ...] = ()) -> dict:
     """Code every image with every ref (each ref once, tiled as the board codes, encoded twice to check
     determinism); per curve its points, and against `reference` (default: the first curve) the BD-rate and
-    BD-PSNR when both curves have at least two points, plus the bpp/PSNR difference of each matching point."""
+    BD-PSNR when both curves have at least two points, plus the bpp/PSNR difference of each matching point.
+    `anchors` ("jpeg", "jpeg2000": Pillow's quality sweeps on the same images) join the BD matrix as references."""
     if not curves:
         raise PylicError("no curves to compare")
+    if unknown := set(anchors) - {"jpeg", "jpeg2000"}:
+        raise PylicError(f"unknown anchor(s) {sorted(unknown)}: jpeg, jpeg2000")
     reference = reference or next(iter(curves))
     if reference not in curves:
         raise PylicError(f"reference curve {reference!r} is not among {sorted(curves)}")
     results: dict[str, dict] = {}
     for ref in dict.fromkeys(r for refs in curves.values() for r in refs):
-        res = evaluate_codec(api.codec_for_ref(ref, overlap), images, check_determinism=True)
+        codec = api.codec_for_ref(ref, overlap)
+        res = evaluate_codec(codec, images, check_determinism=True)
         results[ref] = {**summary(res), "deterministic": all(r.deterministic for r in res),
-                        "per_image": [r.as_dict() for r in res]}
+                        "per_image": [r.as_dict() for r in res], "complexity_720p": ref_complexity(codec)}
         echo(f"{ref}: {results[ref]['bpp']:.4f} bpp, {results[ref]['psnr']:.3f} dB, "
              f"MS-SSIM {results[ref]['ms_ssim']:.4f}")
     report: dict = {"images": len(images), "overlap": overlap, "reference": reference, "results": results,
@@ -56,6 +90,12 @@ def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], 
                 echo(f"{label} vs {reference}: BD-rate {bd['bd_rate_percent']:+.2f}%, "
                      f"BD-PSNR {bd['bd_psnr_db']:+.3f} dB")
         report["curves"][label] = entry
+    anchor_points = {a: baselines.curve(images, a) for a in anchors}
+    report["anchors"] = {a: {"points": pts} for a, pts in anchor_points.items()}
+    report["bd_matrix"] = bd_matrix({label: e["points"] for label, e in report["curves"].items()}, anchor_points)
+    for label, row in report["bd_matrix"].items():
+        for a in anchor_points:
+            echo(f"{label} vs {a}: BD-rate {row[a]['bd_rate_percent']:+.2f}%, BD-PSNR {row[a]['bd_psnr_db']:+.3f} dB")
     if out:
         from pylic.eval.plots import rd_plot, sibling, write_csv
 

@@ -51,3 +51,14 @@ def count_dpu_cycles(model: nn.Module, height: int, width: int, board: str = "zc
     from pylic.perf.platform import platform_for
 
     return dpu_cycles_per_frame(ops_from_config(model.cfg), height, width, platform_for(board), overlap)
+
+
+HD = (720, 1280)  # the paper reports complexity for 1280x720 frames
+
+
+def model_complexity(model: nn.Module, hw: tuple[int, int] = HD) -> dict:
+    """Parameters, MACs and one-core DPU cycles per transform (and totals) for one HxW frame: a model's cost as
+    the paper's tables give it, with the DPU's own rounding beside the MAC count."""
+    macs, cycles = count_macs(model, *hw), count_dpu_cycles(model, *hw)
+    return {"params": count_params(model), "macs": {**macs, "total": sum(macs.values())},
+            "dpu_cycles": {**cycles, "total": sum(cycles.values())}}

@@ -10,7 +10,8 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from pylic.models.complexity import count_dpu_cycles, count_params
+from pylic.models.complexity import HD
+from pylic.models.complexity import model_complexity as complexity
 from pylic.models.hyperprior import ScaleHyperprior
 from pylic.prune.channels import keep_count, remove_channels
 from pylic.prune.criteria import channel_scores, lowest
@@ -19,7 +20,6 @@ from pylic.prune.finetune import finetune_until_recovered
 from pylic.prune.structure import PruneSite, prunable_sites
 from pylic.train.data import CropSampler
 
-HD = (720, 1280)  # the paper reports complexity for 1280x720 frames
 
 
 @dataclass
@@ -49,12 +49,6 @@ class PruneState:
 
 def widths(model: ScaleHyperprior, sites: tuple[PruneSite, ...]) -> dict[str, int]:
     return {s.name: s.width(model.cfg) for s in sites}
-
-
-def complexity(model: ScaleHyperprior, hw: tuple[int, int]) -> dict:
-    macs, cycles = model.macs(*hw), count_dpu_cycles(model, *hw)
-    return {"params": count_params(model), "macs": {**macs, "total": sum(macs.values())},
-            "dpu_cycles": {**cycles, "total": sum(cycles.values())}}
 
 
 def prune_once(model: ScaleHyperprior, original: dict[str, int], ratio: float, iteration: int,

@@ -44,6 +44,8 @@ class DistillConfig:
     N: int = 32  # student hidden width (g_a and g_s)
     lmbda: float = 0.0  # 0: the teacher's λ
     kd: bool = True  # False: the no-KD ablation (α = β = 0)
+    terms: str = "latent+perceptual"  # KD terms kept (paper Fig. 12): latent+perceptual | latent | perceptual | none
+    activation: str = ""  # student nonlinearity: "" (the teacher's), gdn or relu (the GDN-vs-ReLU ablation)
     init: str = ""  # start the student from these weights (e.g. its preliminary RD training)
     steps: int = 2000
     batch: int = 8
@@ -73,14 +75,27 @@ class DistillConfig:
     prefetch: int = 0  # batches cropped ahead in a background thread (keeps a GPU busy); 0: inline
 
 
+KD_TERMS = ("latent+perceptual", "latent", "perceptual", "none")
+
+
+def check_terms(cfg: DistillConfig) -> None:
+    """One clear error for a KD-term choice that cannot run (before any model is loaded)."""
+    if cfg.terms not in KD_TERMS:
+        raise ModelError(f"--terms must be one of {', '.join(KD_TERMS)}, not {cfg.terms!r}")
+    if cfg.kd and cfg.terms == "perceptual" and cfg.perceptual == "none":
+        raise ModelError("--terms perceptual needs a perceptual network (--perceptual imagenet or random)")
+
+
 def make_schedule(cfg: DistillConfig, perceptual_on: bool) -> KDSchedule:
     rule = PlateauRule(cfg.plateau_window, cfg.plateau_tol, cfg.plateau_ema, cfg.min_early_steps,
                        cfg.max_early_steps)
     a_e, b_e, a_l, b_l = cfg.alpha_early, cfg.beta_early, cfg.alpha_late, cfg.beta_late
-    if not cfg.kd:
+    if not cfg.kd or cfg.terms == "none":
         a_e = b_e = a_l = b_l = 0.0
-    if not perceptual_on:
+    if not perceptual_on or "perceptual" not in cfg.terms:
         b_e = b_l = 0.0
+    if "latent" not in cfg.terms:
+        a_e = a_l = 0.0
     return KDSchedule(rule, (a_e, b_e), (a_l, b_l), cfg.gamma)
 
 
@@ -108,6 +123,7 @@ def kd_loss(out: dict, x: torch.Tensor, y_t: torch.Tensor, x_t: torch.Tensor | N
 def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
             env: DistEnv | None = None) -> ScaleHyperprior:
     """Distil (or resume) and return the student with its CDF tables built."""
+    check_terms(cfg)
     env = env or init_distributed(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -115,11 +131,11 @@ def distill(cfg: DistillConfig, resume: bool = True, progress: bool = True,
     teacher, lmbda = load_start(cfg.teacher, cfg.teacher_checkpoint or None, cfg.lmbda or None)
     teacher = teacher.to(dev).eval().requires_grad_(False)
     features = None
-    if cfg.kd and max(cfg.beta_early, cfg.beta_late) > 0:
+    if cfg.kd and "perceptual" in cfg.terms and max(cfg.beta_early, cfg.beta_late) > 0:
         features = build_perceptual(cfg.perceptual, cfg.perceptual_weights or None)
         features = features.to(dev) if features is not None else None
     torch.manual_seed(cfg.seed)  # identical student on every rank
-    student = init_student(teacher, student_config(teacher.cfg, cfg.N))
+    student = init_student(teacher, student_config(teacher.cfg, cfg.N, cfg.activation or None))
     if cfg.init:
         try:
             student.load_state_dict(state_for(cfg.init, "--init weights")[0], strict=False)

@@ -13,14 +13,16 @@ from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
 HYPER_PREFIXES = ("h_a.", "h_s.", "entropy_bottleneck.")
 
 
-def student_config(teacher: HyperpriorConfig, N: int | tuple[int, int, int]) -> HyperpriorConfig:
-    """Hidden widths N (one number, or three for g_a and g_s alike); everything else from the teacher."""
+def student_config(teacher: HyperpriorConfig, N: int | tuple[int, int, int],
+                   activation: str | None = None) -> HyperpriorConfig:
+    """Hidden widths N (one number, or three for g_a and g_s alike) and, unless given, everything else
+    from the teacher; `activation="relu"` makes the GDN-vs-ReLU ablation's student."""
     widths = (N, N, N) if isinstance(N, int) else tuple(N)
     if len(widths) != 3 or any(int(w) != w or w < 1 for w in widths):
         raise ModelError(f"student width must be a positive integer or three of them, got {N!r}")
     w = tuple(int(v) for v in widths)
     return HyperpriorConfig(M=teacher.M, ga=w, gs=w, ha=teacher.ha, hs=teacher.hs, z=teacher.z,  # type: ignore
-                            activation=teacher.activation)
+                            activation=activation or teacher.activation)  # type: ignore[arg-type]
 
 
 @torch.no_grad()
