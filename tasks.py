@@ -255,23 +255,26 @@ def prune_criteria(c, model="pylic-hp-v2-q2", checkpoint="", ratio=0.1, granular
 
 
 @task(auto_shortflags=False, help={
-    "out": "run folder (distill/, prune/, quant/, package/, recipe.json)",
-    "teacher": "registry name of the teacher (an N=64 pylic-hp-v2-qK)", "n": "student width (multiple of 16)",
-    "distill_steps": "KD steps", "prune_ratio": "fraction of N cut once, in 16-channel groups",
-    "finetune_steps": "fine-tuning steps after the cut", "eval_limit": "Kodak images coded on the emulator",
-    "threads": "torch CPU threads (0: default)",
+    "out": "run folder (cut<N>/, kd<N>/, quant/, package/, recipe.json)",
+    "teacher": "registry name of the teacher (an N=64 pylic-hp-v2-qK)",
+    "widths": "comma-separated student widths, each a 16-channel-group cut of the one before, then distilled "
+              "(48: one student; 48,32: the N=32 student cut from the distilled 48)",
+    "distill_steps": "KD steps per width", "batch": "KD batch size", "crop": "KD crop size",
+    "quant": "ptq (calibration only) or qat", "qat_steps": "QAT steps",
+    "eval_limit": "Kodak images coded on the emulator", "threads": "torch CPU threads (0: default)",
 })
-def student_recipe(c, out="runs/student-recipe", teacher="pylic-hp-v2-q2", n=48, distill_steps=20, prune_ratio=1 / 3,
-                   finetune_steps=5, eval_limit=1, threads=0):
-    """CPU-sized student end to end: distil, 16-aligned prune, PTQ, deploy package, emulator (tiny steps)."""
+def student_recipe(c, out="runs/student-recipe", teacher="pylic-hp-v2-q2", widths="48", distill_steps=20, batch=2,
+                   crop=64, quant="ptq", qat_steps=1000, eval_limit=1, threads=0):
+    """A hardware student end to end: 16-aligned cut of the teacher, KD, [cut, KD]..., PTQ/QAT, package, emulator."""
     from pylic.train.recipe import StudentRecipe, run_recipe
 
-    rep = _run(run_recipe, StudentRecipe(out=out, teacher=teacher, N=n, distill_steps=distill_steps,
-                                         prune_ratio=prune_ratio, finetune_steps=finetune_steps,
+    ws = tuple(int(w) for w in widths.split(",") if w.strip())
+    rep = _run(run_recipe, StudentRecipe(out=out, teacher=teacher, widths=ws, distill_steps=distill_steps,
+                                         batch=batch, crop=crop, quant=quant, qat_steps=qat_steps,
                                          eval_limit=eval_limit, threads=threads))
-    t, p, e = rep["teacher"], rep["pruned"], rep["emulator"]
-    print(f"widths {p['widths']}: MACs {p['macs_720p'] / 1e9:.2f} G (teacher {t['macs_720p'] / 1e9:.2f}), DPU cycles "
-          f"{p['dpu_cycles_720p'] / 1e6:.2f} M (teacher {t['dpu_cycles_720p'] / 1e6:.2f}); emulator {e['bpp']:.3f} bpp "
+    t, s, e = rep["teacher"], rep["student"], rep["emulator"]
+    print(f"widths {s['widths']}: MACs {s['macs_720p'] / 1e9:.2f} G (teacher {t['macs_720p'] / 1e9:.2f}), DPU cycles "
+          f"{s['dpu_cycles_720p'] / 1e6:.2f} M (teacher {t['dpu_cycles_720p'] / 1e6:.2f}); emulator {e['bpp']:.3f} bpp "
           f"/ {e['psnr']:.2f} dB; {sum(rep['seconds'].values()):.0f} s; report {out}/recipe.json")
 
 

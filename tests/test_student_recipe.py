@@ -1,4 +1,4 @@
-"""The CPU-sized student recipe runs end to end (distil -> 16-aligned prune -> PTQ -> package -> emulator) and
+"""The student recipe runs end to end (16-aligned cut -> KD -> cut -> KD -> PTQ/QAT -> package -> emulator) and
 its report holds real, consistent numbers: widths in whole DPU channel groups, fewer DPU cycles than the
 teacher, a package that codes images deterministically."""
 
@@ -35,19 +35,26 @@ def teacher(tmp_path_factory):
 
 
 def test_recipe_runs_end_to_end(tmp_path, big_folder, teacher):
-    r = StudentRecipe(out=str(tmp_path / "r"), teacher=None, teacher_checkpoint=str(teacher), N=32,
+    r = StudentRecipe(out=str(tmp_path / "r"), teacher=None, teacher_checkpoint=str(teacher), widths=(32, 16),
                       data=str(big_folder), eval_data=str(big_folder), distill_steps=2, batch=1, crop=64,
-                      perceptual="none", finetune_steps=1, calib=2, threads=1)
+                      perceptual="none", calib=2, threads=1)
     rep = run_recipe(r, progress=False)
-    assert rep["distilled"]["widths"] == [32, 32, 32] and rep["pruned"]["widths"] == [16, 16, 16]
-    assert rep["pruned"]["dpu_cycles_720p"] < rep["distilled"]["dpu_cycles_720p"] == rep["teacher"]["dpu_cycles_720p"]
-    assert rep["prune_final"]["dpu_cycles_reduction"] > 0
+    first, second = rep["stages"]
+    assert first["distilled"]["widths"] == [32, 32, 32] and second["distilled"]["widths"] == [16, 16, 16]
+    assert first["distilled"]["dpu_cycles_720p"] == rep["teacher"]["dpu_cycles_720p"]  # 32 of 32: no cut
+    assert rep["student"]["dpu_cycles_720p"] < rep["teacher"]["dpu_cycles_720p"]
+    assert second["cut"]["dpu_cycles_reduction"] > 0 and set(second["cut"]["widths"].values()) == {16}
     assert rep["emulator"]["deterministic"] and rep["emulator"]["bpp"] > 0 and rep["emulator"]["images"] == 1
-    assert json.loads((tmp_path / "r" / "recipe.json").read_text())["pruned"] == rep["pruned"]
+    assert json.loads((tmp_path / "r" / "recipe.json").read_text())["student"] == rep["student"]
+    kd = json.loads((tmp_path / "r" / "kd16" / "config.json").read_text())
+    assert kd["init"].endswith("cut16/checkpoint.pt") and kd["N"] == 16
     man = json.loads((tmp_path / "r" / "package").glob("*/manifest.json").__next__().read_text())
     assert man["pixels"]["output_offset"] == 128 and man["config"]["ga"] == [16, 16, 16]
 
 
-def test_recipe_refuses_widths_that_are_not_whole_channel_groups(tmp_path):
-    with pytest.raises(ModelError, match="multiple"):
-        run_recipe(StudentRecipe(out=str(tmp_path), N=40), progress=False)
+def test_recipe_refuses_widths_that_are_not_whole_channel_groups(tmp_path, teacher):
+    for widths in ((40,), (32, 48), (64,)):
+        with pytest.raises(ModelError, match="multiple of 16"):
+            run_recipe(StudentRecipe(out=str(tmp_path / "x"), teacher=None, teacher_checkpoint=str(teacher),
+                                     widths=widths), progress=False)
+    assert not (tmp_path / "x").exists()

@@ -1,10 +1,12 @@
-"""A 16-aligned hardware student end to end, sized for a CPU: distil from a teacher, prune in whole DPU channel
-groups with the activation criterion, PTQ with the measured precision options, export the deploy package and
-code images with it on the bit-exact emulator. Every stage is the project's own (`distill`, `run_prune`,
-`run_quantize`, `run_export`); this only chains them into one run folder with one report.
+"""The hardware student recipe, end to end: cut the teacher's g_a/g_s to the first width in whole DPU channel
+groups (activation criterion, no fine-tuning), distil the cut student from the teacher (latent + perceptual + RD,
+the plateau schedule), repeat for each further width (48 -> 32 cuts the distilled 48), then quantize (QAT or
+PTQ with the measured precision options), export the deploy package and code images with it on the bit-exact
+emulator. Every stage is the project's own (`run_prune`, `distill`, `run_quantize`, `run_export`); this chains
+them into one run folder with one report.
 
-With the defaults' tiny step counts it proves the chain runs (minutes on a CPU); it does not make a good
-codec — the shipped students need the step counts of `docs/student.md` (or a GPU).
+The shipped `pylic-student-v2-*` models are this recipe with the step counts of `docs/student.md`; the defaults'
+tiny step counts only prove the chain runs (minutes on a CPU).
 """
 
 from __future__ import annotations
@@ -24,23 +26,25 @@ class StudentRecipe:
     out: str
     teacher: str | None = "pylic-hp-v2-q2"
     teacher_checkpoint: str | None = None
-    N: int = 48  # distilled width; a multiple of `granularity`
+    widths: tuple[int, ...] = (48,)  # each a cut of the one before (the teacher first), then distilled
     data: str = str(DEFAULT_TRAIN_DIR)
     eval_data: str = str(DEFAULT_TRAIN_DIR.parent / "kodak")
     eval_limit: int = 1
-    distill_steps: int = 20
+    distill_steps: int = 20  # per width
     batch: int = 2
     crop: int = 64
+    lr: float = 3e-4
+    late_lr: float = 1e-4
+    decay_every: int = 300
+    plateau_window: int = 100  # the late phase starts on a plateau or after 60% of the steps
     perceptual: str = "random"  # offline-safe stand-in for the ImageNet ResNet-50 (docs/distill_prune.md)
-    prune_ratio: float = 1 / 3  # of the distilled width, one cut: 48 -> 32, 32 -> 16 (whole 16-channel groups)
-    prune_iterations: int = 1
-    finetune_steps: int = 5
     granularity: int = 16
     criterion: str = "activation"
+    quant: str = "ptq"  # ptq | qat
+    qat_steps: int = 1000
     calib: int = 8
     sigma_calibration: str = "rate"  # the precision options measured best in docs/quantization.md §10
     sigma_table: str = "matched"
-    pixels_out: str = "centred"
     seed: int = 0
     threads: int = 0
 
@@ -49,57 +53,74 @@ def _write(path: Path, obj: dict) -> None:
     write_file(path, json.dumps(obj, indent=1) + "\n")
 
 
+def _cost(model) -> dict:
+    from pylic.models.complexity import model_complexity
+
+    c = model_complexity(model)
+    return {"widths": list(model.cfg.ga), "params": c["params"], "macs_720p": c["macs"]["total"],
+            "dpu_cycles_720p": c["dpu_cycles"]["total"]}
+
+
+def check_widths(r: StudentRecipe, teacher_width: int) -> None:
+    """One clear error before any work: every width a whole number of channel groups, none wider than the last."""
+    prev = teacher_width
+    for w in r.widths:
+        if w % r.granularity or not 0 < w <= prev:
+            raise ModelError(f"student widths {list(r.widths)}: each must be a multiple of {r.granularity} and "
+                             f"no wider than the one before (teacher {teacher_width})")
+        prev = w
+    if r.quant not in ("ptq", "qat"):
+        raise ModelError(f"quant must be ptq or qat, not {r.quant!r}")
+
+
 def run_recipe(r: StudentRecipe, progress: bool = True) -> dict:
-    """Run every stage into `<out>/{distill,prune,quant,package}` and return (and write) `<out>/recipe.json`."""
+    """Run every stage into `<out>/{cut<N>,kd<N>,quant,package}` and return (and write) `<out>/recipe.json`."""
+    from pylic.codec import Codec
     from pylic.deploy.tasks import run_export
     from pylic.eval.images import load_folder
     from pylic.eval.rd import evaluate_codec, summary
-    from pylic.models.complexity import count_dpu_cycles, count_params
     from pylic.prune import PruneConfig, PruneSchedule, run_prune
     from pylic.quant.tasks import run_quantize
     from pylic.runtime.emulator import EmulatorBackend
-    from pylic.codec import Codec
     from pylic.train.distill import DistillConfig, distill
     from pylic.train.starting_point import load_start
 
-    if r.N % r.granularity:
-        raise ModelError(f"student width N={r.N} is not a multiple of the pruning granularity {r.granularity}")
+    teacher, lmbda = load_start(r.teacher, r.teacher_checkpoint)
+    check_widths(r, max(teacher.cfg.ga))
     out, t0, times = Path(r.out), time.time(), {}
     out.mkdir(parents=True, exist_ok=True)
-    teacher, lmbda = load_start(r.teacher, r.teacher_checkpoint)
-    student = distill(DistillConfig(
-        out=str(out / "distill"), teacher=r.teacher, teacher_checkpoint=r.teacher_checkpoint, data=r.data, N=r.N,
-        steps=r.distill_steps, batch=r.batch, crop=r.crop, perceptual=r.perceptual,
-        max_early_steps=max(1, r.distill_steps // 2), ckpt_every=r.distill_steps, seed=r.seed, threads=r.threads),
-        progress=progress)
-    times["distill_s"] = time.time() - t0
-    prune = run_prune(
-        PruneConfig(out=str(out / "prune"), checkpoint=str(out / "distill" / "checkpoint.pt"), lmbda=lmbda,
-                    data=r.data, eval_data=r.eval_data, eval_limit=r.eval_limit, crop=r.crop, heldout=r.batch,
-                    seed=r.seed, threads=r.threads),
-        PruneSchedule(ratio=r.prune_ratio, iterations=r.prune_iterations, granularity=r.granularity,
-                      criterion=r.criterion, finetune_steps=r.finetune_steps, batch=r.batch), progress=progress)
-    times["prune_s"] = time.time() - t0 - sum(times.values())
-    quant = run_quantize(str(out / "quant"), checkpoint=str(out / "prune" / "checkpoint.pt"), mode="ptq",
-                         data=r.data, calib=r.calib, lmbda=lmbda, seed=r.seed, threads=r.threads,
-                         sigma_calibration=r.sigma_calibration, sigma_table=r.sigma_table,
-                         pixels_out=r.pixels_out, progress=progress)
+    stages: list[dict] = []
+    source = {"model": r.teacher, "checkpoint": r.teacher_checkpoint}
+    width = max(teacher.cfg.ga)
+    for w in r.widths:
+        cut = run_prune(
+            PruneConfig(out=str(out / f"cut{w}"), lmbda=lmbda, data=r.data, eval_data=r.eval_data,
+                        eval_limit=r.eval_limit, crop=r.crop, heldout=r.batch, seed=r.seed, threads=r.threads,
+                        **source),
+            PruneSchedule(ratio=1 - w / width, iterations=1, granularity=r.granularity, criterion=r.criterion,
+                          finetune_steps=0, batch=r.batch), progress=progress)
+        student = distill(DistillConfig(
+            out=str(out / f"kd{w}"), teacher=r.teacher, teacher_checkpoint=r.teacher_checkpoint, data=r.data, N=w,
+            init=str(out / f"cut{w}" / "checkpoint.pt"), steps=r.distill_steps, batch=r.batch, crop=r.crop,
+            lr=r.lr, late_lr=r.late_lr, decay_every=r.decay_every, plateau_window=r.plateau_window,
+            max_early_steps=max(1, r.distill_steps * 6 // 10), perceptual=r.perceptual,
+            ckpt_every=r.distill_steps, seed=r.seed, threads=r.threads), progress=progress)
+        stages.append({"width": w, "cut": cut.get("final"), "distilled": _cost(student)})
+        times[f"width{w}_s"] = time.time() - t0 - sum(times.values())
+        source, width = {"model": None, "checkpoint": str(out / f"kd{w}" / "checkpoint.pt")}, w
+    quant = run_quantize(str(out / "quant"), checkpoint=source["checkpoint"], mode=r.quant, data=r.data,
+                         calib=r.calib, steps=r.qat_steps, lmbda=lmbda, batch=r.batch, crop=r.crop, seed=r.seed,
+                         threads=r.threads, method="mse", sigma_calibration=r.sigma_calibration,
+                         sigma_table=r.sigma_table, pixels_out="centred" if r.quant == "ptq" else "unsigned",
+                         progress=progress)
     package = run_export(out / "quant", out / "package")
     times["quantize_export_s"] = time.time() - t0 - sum(times.values())
     results = evaluate_codec(Codec(EmulatorBackend(package)), load_folder(r.eval_data, r.eval_limit),
                              check_determinism=True, progress=progress)
     times["evaluate_s"] = time.time() - t0 - sum(times.values())
-    pruned, _ = load_start(None, out / "prune" / "checkpoint.pt", lmbda)
-
-    def cost(m) -> dict:
-        c = count_dpu_cycles(m, 720, 1280)
-        return {"widths": list(m.cfg.ga), "params": count_params(m), "macs_720p": sum(m.macs(720, 1280).values()),
-                "dpu_cycles_720p": sum(c.values())}
-
-    rep = {"recipe": asdict(r), "lmbda": lmbda, "teacher": cost(teacher), "distilled": cost(student),
-           "pruned": cost(pruned), "prune_final": prune.get("final"), "quant_notes": quant["notes"],
-           "package": str(package), "emulator": {**summary(results),
-                                                 "deterministic": all(x.deterministic for x in results)},
+    rep = {"recipe": asdict(r), "lmbda": lmbda, "teacher": _cost(teacher), "stages": stages,
+           "student": stages[-1]["distilled"], "quant_notes": quant["notes"], "package": str(package),
+           "emulator": {**summary(results), "deterministic": all(x.deterministic for x in results)},
            "seconds": {k: round(v, 1) for k, v in times.items()}}
     _write(out / "recipe.json", rep)
     return rep
