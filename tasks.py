@@ -259,18 +259,20 @@ def prune_criteria(c, model="pylic-hp-v2-q2", checkpoint="", ratio=0.1, granular
     "teacher": "registry name of the teacher (an N=64 pylic-hp-v2-qK)",
     "widths": "comma-separated student widths, each a 16-channel-group cut of the one before, then distilled "
               "(48: one student; 48,32: the N=32 student cut from the distilled 48)",
-    "distill_steps": "KD steps per width", "batch": "KD batch size", "crop": "KD crop size",
-    "quant": "ptq (calibration only) or qat", "qat_steps": "QAT steps",
+    "distill_steps": "KD steps: one count for every width, or comma-separated, one per width", "batch": "KD batch size", "crop": "KD crop size",
+    "quant": "ptq (calibration only) or qat", "qat_steps": "QAT steps", "calib": "calibration patches",
     "eval_limit": "Kodak images coded on the emulator", "threads": "torch CPU threads (0: default)",
 })
-def student_recipe(c, out="runs/student-recipe", teacher="pylic-hp-v2-q2", widths="48", distill_steps=20, batch=2,
-                   crop=64, quant="ptq", qat_steps=1000, eval_limit=1, threads=0):
+def student_recipe(c, out="runs/student-recipe", teacher="pylic-hp-v2-q2", widths="48", distill_steps="20", batch=2,
+                   crop=64, quant="ptq", qat_steps=1000, calib=8, eval_limit=1, threads=0):
     """A hardware student end to end: 16-aligned cut of the teacher, KD, [cut, KD]..., PTQ/QAT, package, emulator."""
     from pylic.train.recipe import StudentRecipe, run_recipe
 
     ws = tuple(int(w) for w in widths.split(",") if w.strip())
-    rep = _run(run_recipe, StudentRecipe(out=out, teacher=teacher, widths=ws, distill_steps=distill_steps,
-                                         batch=batch, crop=crop, quant=quant, qat_steps=qat_steps,
+    steps = tuple(int(n) for n in str(distill_steps).split(",") if n.strip())
+    rep = _run(run_recipe, StudentRecipe(out=out, teacher=teacher, widths=ws,
+                                         distill_steps=steps[0] if len(steps) == 1 else steps,
+                                         batch=batch, crop=crop, quant=quant, qat_steps=qat_steps, calib=calib,
                                          eval_limit=eval_limit, threads=threads))
     t, s, e = rep["teacher"], rep["student"], rep["emulator"]
     print(f"widths {s['widths']}: MACs {s['macs_720p'] / 1e9:.2f} G (teacher {t['macs_720p'] / 1e9:.2f}), DPU cycles "

@@ -36,7 +36,7 @@ def teacher(tmp_path_factory):
 
 def test_recipe_runs_end_to_end(tmp_path, big_folder, teacher):
     r = StudentRecipe(out=str(tmp_path / "r"), teacher=None, teacher_checkpoint=str(teacher), widths=(32, 16),
-                      data=str(big_folder), eval_data=str(big_folder), distill_steps=2, batch=1, crop=64,
+                      data=str(big_folder), eval_data=str(big_folder), distill_steps=(2, 3), batch=1, crop=64,
                       perceptual="none", calib=2, threads=1)
     rep = run_recipe(r, progress=False)
     first, second = rep["stages"]
@@ -47,7 +47,7 @@ def test_recipe_runs_end_to_end(tmp_path, big_folder, teacher):
     assert rep["emulator"]["deterministic"] and rep["emulator"]["bpp"] > 0 and rep["emulator"]["images"] == 1
     assert json.loads((tmp_path / "r" / "recipe.json").read_text())["student"] == rep["student"]
     kd = json.loads((tmp_path / "r" / "kd16" / "config.json").read_text())
-    assert kd["init"].endswith("cut16/checkpoint.pt") and kd["N"] == 16
+    assert kd["init"].endswith("cut16/checkpoint.pt") and kd["N"] == 16 and kd["steps"] == 3
     man = json.loads((tmp_path / "r" / "package").glob("*/manifest.json").__next__().read_text())
     assert man["pixels"]["output_offset"] == 128 and man["config"]["ga"] == [16, 16, 16]
 
@@ -57,4 +57,7 @@ def test_recipe_refuses_widths_that_are_not_whole_channel_groups(tmp_path, teach
         with pytest.raises(ModelError, match="multiple of 16"):
             run_recipe(StudentRecipe(out=str(tmp_path / "x"), teacher=None, teacher_checkpoint=str(teacher),
                                      widths=widths), progress=False)
+    with pytest.raises(ModelError, match="one per width"):
+        run_recipe(StudentRecipe(out=str(tmp_path / "x"), teacher=None, teacher_checkpoint=str(teacher),
+                                 widths=(32, 16), distill_steps=(5,)), progress=False)
     assert not (tmp_path / "x").exists()

@@ -30,7 +30,7 @@ class StudentRecipe:
     data: str = str(DEFAULT_TRAIN_DIR)
     eval_data: str = str(DEFAULT_TRAIN_DIR.parent / "kodak")
     eval_limit: int = 1
-    distill_steps: int = 20  # per width
+    distill_steps: int | tuple[int, ...] = 20  # one count for every width, or one per width
     batch: int = 2
     crop: int = 64
     lr: float = 3e-4
@@ -69,6 +69,8 @@ def check_widths(r: StudentRecipe, teacher_width: int) -> None:
             raise ModelError(f"student widths {list(r.widths)}: each must be a multiple of {r.granularity} and "
                              f"no wider than the one before (teacher {teacher_width})")
         prev = w
+    if isinstance(r.distill_steps, tuple) and len(r.distill_steps) != len(r.widths):
+        raise ModelError(f"distill steps {list(r.distill_steps)}: give one count, or one per width {list(r.widths)}")
     if r.quant not in ("ptq", "qat"):
         raise ModelError(f"quant must be ptq or qat, not {r.quant!r}")
 
@@ -92,7 +94,8 @@ def run_recipe(r: StudentRecipe, progress: bool = True) -> dict:
     stages: list[dict] = []
     source = {"model": r.teacher, "checkpoint": r.teacher_checkpoint}
     width = max(teacher.cfg.ga)
-    for w in r.widths:
+    steps = r.distill_steps if isinstance(r.distill_steps, tuple) else (r.distill_steps,) * len(r.widths)
+    for w, n_steps in zip(r.widths, steps):
         cut = run_prune(
             PruneConfig(out=str(out / f"cut{w}"), lmbda=lmbda, data=r.data, eval_data=r.eval_data,
                         eval_limit=r.eval_limit, crop=r.crop, heldout=r.batch, seed=r.seed, threads=r.threads,
@@ -101,10 +104,10 @@ def run_recipe(r: StudentRecipe, progress: bool = True) -> dict:
                           finetune_steps=0, batch=r.batch), progress=progress)
         student = distill(DistillConfig(
             out=str(out / f"kd{w}"), teacher=r.teacher, teacher_checkpoint=r.teacher_checkpoint, data=r.data, N=w,
-            init=str(out / f"cut{w}" / "checkpoint.pt"), steps=r.distill_steps, batch=r.batch, crop=r.crop,
+            init=str(out / f"cut{w}" / "checkpoint.pt"), steps=n_steps, batch=r.batch, crop=r.crop,
             lr=r.lr, late_lr=r.late_lr, decay_every=r.decay_every, plateau_window=r.plateau_window,
-            max_early_steps=max(1, r.distill_steps * 6 // 10), perceptual=r.perceptual,
-            ckpt_every=r.distill_steps, seed=r.seed, threads=r.threads), progress=progress)
+            max_early_steps=max(1, n_steps * 6 // 10), perceptual=r.perceptual,
+            ckpt_every=n_steps, seed=r.seed, threads=r.threads), progress=progress)
         stages.append({"width": w, "cut": cut.get("final"), "distilled": _cost(student)})
         times[f"width{w}_s"] = time.time() - t0 - sum(times.values())
         source, width = {"model": None, "checkpoint": str(out / f"kd{w}" / "checkpoint.pt")}, w
