@@ -205,6 +205,29 @@ def test_bad_kd_terms_and_a_relu_student(tmp_path, folder, teacher_path):
     assert json.loads((tmp_path / "relu" / "config.json").read_text())["student"]["activation"] == "relu"
 
 
+def test_a_finished_run_from_init_weights_resumes_for_more_steps(tmp_path, folder, teacher_path):
+    """The finished run's checkpoint holds rebuilt CDF tables whose length differs from those the --init weights
+    brought in; resuming must still load it (it failed with a size mismatch before)."""
+    teacher = ScaleHyperprior.from_state_dict(torch.load(teacher_path, weights_only=True))
+    start = init_student(teacher, student_config(teacher.cfg, 6))
+    quantiles = start.entropy_bottleneck.quantiles.detach().clone()
+    with torch.no_grad():
+        start.entropy_bottleneck.quantiles.mul_(3)  # wider quantiles: longer z tables than training will build
+    start.update(force=True)
+    sd = start.state_dict()
+    sd["entropy_bottleneck.quantiles"] = quantiles
+    init = tmp_path / "init.pt"
+    torch.save(sd, init)
+    cfg = DistillConfig(out=str(tmp_path / "kd"), teacher_checkpoint=str(teacher_path), data=str(folder), N=6,
+                        lmbda=0.01, steps=2, batch=1, crop=64, perceptual="none", ckpt_every=2, lr=1e-2,
+                        init=str(init))
+    first = distill(cfg, progress=False).state_dict()["entropy_bottleneck._quantized_cdf"]
+    assert first.shape != sd["entropy_bottleneck._quantized_cdf"].shape
+    cfg.steps = 3
+    distill(cfg, progress=False)
+    assert checkpoint.load(tmp_path / "kd" / "checkpoint.pt")["step"] == 3
+
+
 def test_ctrl_c_saves_the_completed_steps(tmp_path, folder, teacher_path, monkeypatch):
     import pylic.train.distill as kd
 
