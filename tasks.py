@@ -97,14 +97,15 @@ def evaluate(c, model=None, package=None, data="../shared/data/kodak", overlap=0
     "data": "image folder (default ../shared/data/kodak)", "overlap": "patch overlap in pixels",
     "out": "JSON report path", "limit": "use only the first N images",
     "anchors": "comma-separated classical anchors coded on the same images: jpeg, jpeg2000 (Pillow)",
+    "reuse": "an earlier compare report: refs it coded on the same images (same model hash) are not coded again",
 })
 def compare(c, curve=None, reference="", data="../shared/data/kodak", overlap=0, out="out/compare.json", limit=0,
-            anchors=""):
+            anchors="", reuse=""):
     """RD curves of several codecs, BD-rate/BD-PSNR against a reference curve and (bd_matrix in the JSON) against
     every other curve and anchor: the ablations."""
     from pylic.eval.cli import compare_folder
 
-    _run(compare_folder, curve or [], reference, data, overlap, out, limit or None, anchors)
+    _run(compare_folder, curve or [], reference, data, overlap, out, limit or None, anchors, reuse)
 
 
 @task(help={"slow": "also run tests marked slow", "k": "pytest -k expression", "x": "stop at first failure"})
@@ -559,7 +560,7 @@ XMODEL_TASKS: list = [compile_xmodel]
             "to_step": "stop after this step", "dpu_ip": "DPUCZDX8G reference design folder (or $PYLIC_DPU_IP)",
             "out": "overlay root (lands in OUT/<board>/<package>/)", "build": "build root", "par": "GDN PAR",
             "force": "rerun steps even when their inputs are unchanged"})
-def build_overlay(c, board="zcu102", package="pylic-student-q2-int8", dry_run=False, from_step=None, to_step=None,
+def build_overlay(c, board="zcu102", package="pylic-student-v2-q2-int8", dry_run=False, from_step=None, to_step=None,
                   dpu_ip=None, out="overlays", build="build/overlay", par=1, force=False):
     """Build the FPGA overlay (3x B4096 DPU + GDN/iGDN/patch kernels) for a deploy package; see docs/overlay.md."""
     from pylic.flow.overlay import build_overlay as run_build
@@ -580,7 +581,7 @@ FLOW_TASKS: list = [build_overlay]
             "remote": "folder on the board (inside PYNQ's Jupyter root)", "port": "ssh port",
             "photo": "optional image copied as photo.png for the notebooks",
             "dry_run": "print the ssh/scp commands without running them"})
-def deploy(c, host, overlay, package="pylic-student-q2-int8", user="xilinx", remote="", port=22, photo=None,
+def deploy(c, host, overlay, package="pylic-student-v2-q2-int8", user="xilinx", remote="", port=22, photo=None,
            dry_run=False):
     """Copy overlay, deploy package, pylic and notebooks to a board; print how to open the notebook."""
     from pylic.board.deploy import REMOTE, deploy as run_deploy
@@ -593,7 +594,7 @@ def deploy(c, host, overlay, package="pylic-student-q2-int8", user="xilinx", rem
             "without it, host mode", "image": "image file (default: kodim23, else a scikit-image photo)",
             "overlap": "patch overlap", "width": "frame width (the image is tiled to it)", "height": "frame height",
             "repeat": "runs per mode (the best is kept)", "out": "JSON report path"})
-def board_bench(c, package="pylic-student-q2-int8", overlay=None, image=None, overlap=56, width=1280, height=720,
+def board_bench(c, package="pylic-student-v2-q2-int8", overlay=None, image=None, overlap=56, width=1280, height=720,
                 repeat=2, out="out/board_bench.json"):
     """Pipelined vs sequential lanes on one frame: per-stage times, frames/s, scheduler overhead, same bytes."""
     from pylic.board.bench import board_bench as run_bench

@@ -58,6 +58,25 @@ def test_anchors_join_the_bd_matrix(photo, tiny_package_dir):
     assert m["cheaper"]["jpeg"]["bd_rate_percent"] == pytest.approx(-10, abs=0.5)
 
 
+def test_an_earlier_report_is_reused_for_the_same_images_and_models(tmp_path, photo, tiny_package_dir):
+    folders = [str(tiny_package_dir), str(save(tiny_quantized(seed=1)[2], tmp_path / "pkgs"))]
+    images = {"a": np.ascontiguousarray(photo[:64, :128])}
+    first = compare_curves(images, {"x": folders[:1]}, anchors=("jpeg",), out=tmp_path / "1.json",
+                           echo=lambda *_: None)
+    earlier = json.loads((tmp_path / "1.json").read_text())
+    seen: list = []
+    second = compare_curves(images, {"x": folders[:1], "y": folders[1:]}, anchors=("jpeg",), reuse=earlier,
+                            echo=seen.append)
+    assert seen[0].endswith("reused from the earlier report") and "reused" not in seen[1]
+    assert second["results"][folders[0]] == earlier["results"][folders[0]]
+    assert second["anchors"]["jpeg"]["points"] == earlier["anchors"]["jpeg"]["points"]
+    assert first["results"][folders[0]]["psnr"] == second["results"][folders[0]]["psnr"]
+    other = {"b": np.ascontiguousarray(photo[100:164, :128])}  # other images: nothing is reused
+    seen.clear()
+    compare_curves(other, {"x": folders[:1]}, reuse=earlier, echo=seen.append)
+    assert "reused" not in seen[0]
+
+
 def test_bd_metrics_needs_rd_curves():
     from pylic.eval.rd import bd_metrics
 

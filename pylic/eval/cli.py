@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 from pylic.codec.tiling import tile_to_size
@@ -32,12 +34,18 @@ def evaluate_folder(models: list[str] | None, data: str, overlap: int, out: str,
 
 
 def compare_folder(curve_specs: list[str], reference: str | None, data: str, overlap: int, out: str,
-                   limit: int | None, anchors: str = "") -> dict:
+                   limit: int | None, anchors: str = "", reuse: str = "") -> dict:
     """Entry point of `invoke compare`."""
     from pylic.eval.compare import compare_curves, parse_curve
 
     if not Path(data).is_dir():
         raise PylicError(f"image folder not found: {data}")
     curves = dict(parse_curve(s) for s in curve_specs)
+    earlier = None
+    if reuse:
+        try:
+            earlier = json.loads(Path(reuse).read_text())
+        except (OSError, ValueError) as exc:
+            raise PylicError(f"--reuse {reuse}: not a readable compare report ({exc})") from None
     return compare_curves(load_folder(data, limit), curves, reference or None, overlap=overlap, out=out,
-                          anchors=tuple(a.strip() for a in anchors.split(",") if a.strip()))
+                          anchors=tuple(a.strip() for a in anchors.split(",") if a.strip()), reuse=earlier)

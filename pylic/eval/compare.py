@@ -54,11 +54,13 @@ def ref_complexity(codec) -> dict:
 
 def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], reference: str | None = None,
                    overlap: int = 0, out: str | Path | None = None, echo=print,
-                   anchors: tuple[str, ...] = ()) -> dict:
+                   anchors: tuple[str, ...] = (), reuse: dict | None = None) -> dict:
     """Code every image with every ref (each ref once, tiled as the board codes, encoded twice to check
     determinism); per curve its points, and against `reference` (default: the first curve) the BD-rate and
     BD-PSNR when both curves have at least two points, plus the bpp/PSNR difference of each matching point.
-    `anchors` ("jpeg", "jpeg2000": Pillow's quality sweeps on the same images) join the BD matrix as references."""
+    `anchors` ("jpeg", "jpeg2000": Pillow's quality sweeps on the same images) join the BD matrix as references.
+    `reuse`: an earlier report; a ref it holds for the same images and overlap, whose model hash is unchanged,
+    is taken from it instead of being coded again (anchors too)."""
     if not curves:
         raise PylicError("no curves to compare")
     if unknown := set(anchors) - {"jpeg", "jpeg2000"}:
@@ -66,15 +68,23 @@ def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], 
     reference = reference or next(iter(curves))
     if reference not in curves:
         raise PylicError(f"reference curve {reference!r} is not among {sorted(curves)}")
+    same_set = bool(reuse) and reuse.get("image_names") == list(images) and reuse.get("overlap") == overlap
+    earlier = reuse["results"] if same_set else {}
     results: dict[str, dict] = {}
     for ref in dict.fromkeys(r for refs in curves.values() for r in refs):
         codec = api.codec_for_ref(ref, overlap)
+        model_hash = codec.backend.model_hash.hex()
+        if earlier.get(ref, {}).get("model_hash") == model_hash:
+            results[ref] = earlier[ref]
+            echo(f"{ref}: reused from the earlier report")
+            continue
         res = evaluate_codec(codec, images, check_determinism=True)
-        results[ref] = {**summary(res), "deterministic": all(r.deterministic for r in res),
+        results[ref] = {**summary(res), "deterministic": all(r.deterministic for r in res), "model_hash": model_hash,
                         "per_image": [r.as_dict() for r in res], "complexity_720p": ref_complexity(codec)}
         echo(f"{ref}: {results[ref]['bpp']:.4f} bpp, {results[ref]['psnr']:.3f} dB, "
              f"MS-SSIM {results[ref]['ms_ssim']:.4f}")
-    report: dict = {"images": len(images), "overlap": overlap, "reference": reference, "results": results,
+    report: dict = {"images": len(images), "image_names": list(images), "overlap": overlap, "reference": reference,
+                    "results": results,
                     "curves": {}}
     ref_points = [(results[r]["bpp"], results[r]["psnr"]) for r in curves[reference]]
     for label, refs in curves.items():
@@ -90,7 +100,8 @@ def compare_curves(images: dict[str, np.ndarray], curves: dict[str, list[str]], 
                 echo(f"{label} vs {reference}: BD-rate {bd['bd_rate_percent']:+.2f}%, "
                      f"BD-PSNR {bd['bd_psnr_db']:+.3f} dB")
         report["curves"][label] = entry
-    anchor_points = {a: baselines.curve(images, a) for a in anchors}
+    old_anchors = reuse.get("anchors", {}) if same_set else {}
+    anchor_points = {a: old_anchors[a]["points"] if a in old_anchors else baselines.curve(images, a) for a in anchors}
     report["anchors"] = {a: {"points": pts} for a, pts in anchor_points.items()}
     report["bd_matrix"] = bd_matrix({label: e["points"] for label, e in report["curves"].items()}, anchor_points)
     for label, row in report["bd_matrix"].items():
