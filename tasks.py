@@ -303,11 +303,13 @@ KD_TASKS: list = [distill, train_student, prune, prune_criteria, student_recipe]
     "sigma_table": "Gaussian scale table: model (CompressAI's) or matched (every entry an int8 sigma reaches)",
     "pixels_in": "pixel convention into g_a: unsigned (p/255) or centred (q = p - 128, all 256 levels; PTQ)",
     "pixels_out": "pixel convention out of g_s: unsigned (caps at 253 at position 7) or centred (p = q + 128; PTQ)",
+    "weight_positions": "weight fix positions: minmax (largest weight fits) or mse (least int8 weight error; "
+                        "outliers clip; see docs/quantization.md)",
 })
 def quantize(c, out="runs/quant", model=None, checkpoint=None, ptq=False, qat=False, single=False, mse=False,
              data=DEFAULT_DATA, calib=32, steps=1000, lmbda=None, lr=5e-5, batch=8, crop=128, seed=0, threads=0,
              sigma_position=None, sigma_calibration="minmax", sigma_table="model", pixels_in="unsigned",
-             pixels_out="unsigned"):
+             pixels_out="unsigned", weight_positions="minmax"):
     """Quantize a float model to int8 DPU fix positions: --ptq (calibrate) or --qat (calibrate + fine-tune)."""
     from pylic.quant import run_quantize
 
@@ -319,7 +321,7 @@ def quantize(c, out="runs/quant", model=None, checkpoint=None, ptq=False, qat=Fa
                    threads=threads, method="mse" if mse else "minmax",
                    sigma_position=int(sigma_position) if sigma_position is not None else None,
                    sigma_calibration=sigma_calibration, sigma_table=sigma_table, pixels_in=pixels_in,
-                   pixels_out=pixels_out)
+                   pixels_out=pixels_out, weights=weight_positions)
     for note in summary["notes"]:
         print(f"note: {note}")
     print(f"wrote {out}/quant_plan.json and {out}/model.pt ({summary['mode']}, {summary['precision']} precision, "

@@ -148,3 +148,19 @@ def test_integer_scale_index_equals_build_indexes(tiny, position):
     q = torch.arange(-128, 128, dtype=torch.float32)
     expect = gc.build_indexes(q * 2.0**-position).numpy()
     np.testing.assert_array_equal(index_lut(thr), expect)
+
+
+def test_weight_positions_by_least_error_clip_outliers_for_finer_steps():
+    """One outlier weight sets the min/max position; `weights="mse"` moves one step finer (the outlier clips,
+    every other weight's error shrinks), and the plan records it."""
+    from pylic.quant.calibrate import weight_mse_position
+    from pylic.quant.plan import QuantConfig
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(0, 0.02, 4000)
+    w[0] = 0.3  # min/max position 8 (0.3 * 256 = 77); every other weight would fit position 10
+    assert weight_mse_position(w, 8) > 8
+    flat = rng.uniform(-0.49, 0.49, 4000)  # no outliers: min/max is already best
+    assert weight_mse_position(flat, 8) == 8
+    with pytest.raises(QuantError, match="weight positions"):
+        QuantConfig(weights="max")

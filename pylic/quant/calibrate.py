@@ -96,6 +96,17 @@ def mse_position(values: np.ndarray, start: int, candidates: int = 4) -> int:
     return start + int(np.argmin(errors))
 
 
+def weight_mse_position(weight: np.ndarray, start: int, candidates: int = 3) -> int:
+    """The weight position among start..start+candidates-1 whose int8 weights (half away from zero, as the
+    export rounds them, saturating) have the least squared error."""
+    w = np.asarray(weight, dtype=np.float64)
+    errors = []
+    for p in range(start, start + candidates):
+        q = np.clip(np.sign(w) * np.floor(np.abs(w) * 2.0**p + 0.5), -128, 127) * 2.0**-p
+        errors.append(float(np.mean((q - w) ** 2)))
+    return start + int(np.argmin(errors))
+
+
 def plan_from_ranges(model: nn.Module, ranges: dict[str, float], config: QuantConfig | None = None,
                      samples: dict[str, list[np.ndarray]] | None = None) -> QuantPlan:
     config = config or QuantConfig()
@@ -133,6 +144,8 @@ def plan_from_ranges(model: nn.Module, ranges: dict[str, float], config: QuantCo
         m = getattr(m, "inner", m)
         fp_in, fp_out = pos[src], pos[op.name]
         fp_w = fix_position(float(m.weight.detach().abs().max()))
+        if config.weights == "mse":
+            fp_w = weight_mse_position(m.weight.detach().double().numpy(), fp_w)
         bias = m.bias.detach().abs().max() if m.bias is not None else 0.0
         fp_b = fix_position(float(bias), default=fp_w + fp_in)
         fp_w, fp_b, log = adjust_positions(fp_w, fp_b, fp_in, fp_out, op.name)

@@ -42,6 +42,9 @@ class QuantConfig:
     - method: activation positions from `minmax` (the paper's calibration: the largest position at which the
       calibration maximum fits) or `mse` (the position among minmax..minmax+3 with the least quantization error on
       the calibration activations, trading clipped outliers for finer steps);
+    - weights: weight positions from `minmax` (the largest weight fits, every package before this option) or `mse`
+      (the position among minmax..minmax+2 with the least squared error of the int8 weights: a few outlier
+      weights clip and every other weight gets finer steps; `docs/quantization.md` §11);
     - nonnegative_shift_bias: never give a bias more fraction bits than the accumulator (shift_bias >= 0). How
       the DPU realises a negative shift_bias is unconfirmed; the cost is a bias rounded to the accumulator's
       LSB, which is never coarser than the output's (shift_cut >= 0).
@@ -58,6 +61,7 @@ class QuantConfig:
     pixels_out: Literal["unsigned", "centred"] = "unsigned"
     nonnegative_shift_bias: bool = True
     method: Literal["minmax", "mse"] = "minmax"
+    weights: Literal["minmax", "mse"] = "minmax"
 
     def __post_init__(self) -> None:
         if self.precision not in ("mixed", "single"):
@@ -73,6 +77,8 @@ class QuantConfig:
             raise QuantError(f"sigma table must be 'model' or 'matched', not {self.sigma_table!r}")
         if self.method not in ("minmax", "mse"):
             raise QuantError(f"calibration method must be 'minmax' or 'mse', not {self.method!r}")
+        if self.weights not in ("minmax", "mse"):
+            raise QuantError(f"weight positions must be 'minmax' or 'mse', not {self.weights!r}")
         for p in (self.input_position, self.latent_position, self.output_position, self.sigma_position):
             if p is not None:
                 check_position(p)

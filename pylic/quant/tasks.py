@@ -44,7 +44,7 @@ def run_quantize(out: str, model: str | None = None, checkpoint: str | None = No
                  precision: str = "mixed", batch: int = 8, crop: int = 128, lr: float = 5e-5, seed: int = 0,
                  threads: int = 0, method: str = "minmax", progress: bool = True,
                  sigma_position: int | None = None, sigma_calibration: str = "minmax", sigma_table: str = "model",
-                 pixels_in: str = "unsigned", pixels_out: str = "unsigned") -> dict:
+                 pixels_in: str = "unsigned", pixels_out: str = "unsigned", weights: str = "minmax") -> dict:
     """Quantize a registry model or checkpoint; returns the summary written to `<out>/summary.json`.
     `threads` sets torch's CPU threads (0: torch's default; 1 is much faster on a busy machine)."""
     from pylic.models.registry import load_model
@@ -55,7 +55,8 @@ def run_quantize(out: str, model: str | None = None, checkpoint: str | None = No
         raise QuantError(f"mode must be 'ptq' or 'qat', not {mode!r}")
     if mode == "qat" and "centred" in (pixels_in, pixels_out):
         raise QuantError("centred pixels are PTQ only: QAT's fake quantization simulates unsigned pixels")
-    config = QuantConfig(precision=precision, method=method, sigma_position=sigma_position,  # type: ignore[arg-type]
+    config = QuantConfig(precision=precision, method=method, weights=weights,  # type: ignore[arg-type]
+                         sigma_position=sigma_position,
                          sigma_calibration=sigma_calibration, sigma_table=sigma_table,  # type: ignore[arg-type]
                          pixels_in=pixels_in, pixels_out=pixels_out)  # type: ignore[arg-type]
     t0 = time.time()
@@ -84,7 +85,8 @@ def run_quantize(out: str, model: str | None = None, checkpoint: str | None = No
     plan.save(folder / PLAN)
     atomic_save({"state_dict": result.state_dict(), "config": {"activation": result.cfg.activation, "mode": mode}},
                 folder / MODEL)
-    summary = {"mode": mode, "precision": precision, "method": method, "source": model or checkpoint,
+    summary = {"mode": mode, "precision": precision, "method": method, "weights": weights,
+               "source": model or checkpoint,
                "lmbda": lam,
                "calibration_patches": int(len(patches)), "calibration_s": round(t_cal, 2),
                "total_s": round(time.time() - t0, 2),
