@@ -36,6 +36,12 @@ CASES = [
     ("pylic-student-q2-int8", 720, 1280, 56, 2),
     ("pylic-student-q2-int8", 333, 500, 0, 2, 32),
     ("pylic-student-q2-int8", 720, 1280, 0, 2, 32),
+    ("pylic-student-v2-q1-int8", 256, 256, 0, 2),
+    ("pylic-student-v2-q2-int8", 256, 256, 0, 2),
+    ("pylic-student-v2-q3-int8", 256, 256, 0, 2),
+    ("pylic-student-v2-q4-int8", 256, 256, 0, 2),
+    ("pylic-student-v2-q2-int8", 720, 1280, 56, 2),
+    ("pylic-student-v2-q2-int8", 720, 1280, 0, 2, 32),
 ]
 
 

@@ -82,4 +82,4 @@ def publish_package(folder: str | Path, name: str, lmbda: float, description: st
     return path
 
 
-DEFAULT_PACKAGE = "pylic-student-q2-int8"  # the shipped hardware-ready student (demo, board notebooks)
+DEFAULT_PACKAGE = "pylic-student-v2-q2-int8"  # the shipped hardware-ready student (demo, board notebooks, overlay)
