@@ -44,7 +44,7 @@ class QuantConfig:
       the calibration activations, trading clipped outliers for finer steps);
     - weights: weight positions from `minmax` (the largest weight fits, every package before this option) or `mse`
       (the position among minmax..minmax+2 with the least squared error of the int8 weights: a few outlier
-      weights clip and every other weight gets finer steps; `docs/quantization.md` §11);
+      weights clip and every other weight gets finer steps; `docs/quantization.md` §10);
     - nonnegative_shift_bias: never give a bias more fraction bits than the accumulator (shift_bias >= 0). How
       the DPU realises a negative shift_bias is unconfirmed; the cost is a bias rounded to the accumulator's
       LSB, which is never coarser than the output's (shift_cut >= 0).
