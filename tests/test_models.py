@@ -57,3 +57,17 @@ def test_corrupt_weights_are_a_model_error(tmp_path):
     bad.write_bytes(b"\x80\x04garbage")
     with pytest.raises(ModelError, match="cannot read weights"):
         load_model(checkpoint=bad)
+
+
+def test_a_relu_checkpoint_loads_by_path(tmp_path):
+    """`compare`/`evaluate` name checkpoints by path: a ReLU student's file has no GDN parameters and must load
+    as ReLU (it failed with missing GDN keys before); a GDN file still loads as GDN."""
+    from pylic.models.registry import load_model
+
+    for act in ("relu", "gdn"):
+        torch.manual_seed(0)
+        m = ScaleHyperprior(HyperpriorConfig.uniform(8, 16, activation=act))
+        torch.save(m.state_dict(), tmp_path / f"{act}.pt")
+        loaded = load_model(checkpoint=tmp_path / f"{act}.pt")
+        assert loaded.cfg.activation == act
+        assert torch.equal(loaded.g_s[0].weight, m.g_s[0].weight)

@@ -50,6 +50,7 @@ def test_recipe_runs_end_to_end(tmp_path, big_folder, teacher):
     assert kd["init"].endswith("cut16/checkpoint.pt") and kd["N"] == 16 and kd["steps"] == 3
     man = json.loads((tmp_path / "r" / "package").glob("*/manifest.json").__next__().read_text())
     assert man["pixels"]["output_offset"] == 128 and man["config"]["ga"] == [16, 16, 16]
+    assert json.loads((tmp_path / "r" / "quant" / "summary.json").read_text())["weights"] == "mse"
 
 
 def test_recipe_refuses_widths_that_are_not_whole_channel_groups(tmp_path, teacher):

@@ -45,6 +45,7 @@ class StudentRecipe:
     calib: int = 8
     sigma_calibration: str = "rate"  # the precision options measured best in docs/quantization.md §10
     sigma_table: str = "matched"
+    weight_positions: str = "mse"  # least-error weight positions (docs/quantization.md §10)
     seed: int = 0
     threads: int = 0
 
@@ -114,7 +115,8 @@ def run_recipe(r: StudentRecipe, progress: bool = True) -> dict:
     quant = run_quantize(str(out / "quant"), checkpoint=source["checkpoint"], mode=r.quant, data=r.data,
                          calib=r.calib, steps=r.qat_steps, lmbda=lmbda, batch=r.batch, crop=r.crop, seed=r.seed,
                          threads=r.threads, method="mse", sigma_calibration=r.sigma_calibration,
-                         sigma_table=r.sigma_table, pixels_out="centred" if r.quant == "ptq" else "unsigned",
+                         sigma_table=r.sigma_table, weights=r.weight_positions,
+                         pixels_out="centred" if r.quant == "ptq" else "unsigned",
                          progress=progress)
     package = run_export(out / "quant", out / "package")
     times["quantize_export_s"] = time.time() - t0 - sum(times.values())
