@@ -63,13 +63,18 @@ def photo() -> np.ndarray:
     return np.ascontiguousarray(data.astronaut())
 
 
+def write_crops(folder, photo: np.ndarray, size: tuple[int, int], step: tuple[int, int], count: int = 3):
+    """`count` overlapping size[0] x size[1] crops of the photo, `step` apart, as PNG files in `folder`."""
+    for i in range(count):
+        y, x = i * step[0], i * step[1]
+        Image.fromarray(photo[y: y + size[0], x: x + size[1]]).save(folder / f"{i}.png")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def folder(tmp_path_factory, photo):
     """Three overlapping crops of the photo as PNG files: a tiny training set."""
-    d = tmp_path_factory.mktemp("imgs")
-    for i in range(3):
-        Image.fromarray(photo[i * 100: i * 100 + 200, i * 80: i * 80 + 260]).save(d / f"{i}.png")
-    return d
+    return write_crops(tmp_path_factory.mktemp("imgs"), photo, (200, 260), (100, 80))
 
 
 @pytest.fixture(scope="module")

@@ -8,20 +8,17 @@ import json
 
 import pytest
 import torch
-from PIL import Image
 
 from pylic.errors import ModelError
 from pylic.models.hyperprior import HyperpriorConfig, ScaleHyperprior
 from pylic.train.recipe import StudentRecipe, run_recipe
+from tests.conftest import write_crops
 
 
 @pytest.fixture(scope="module")
 def big_folder(tmp_path_factory, photo):
     """Three 256x288 crops: calibration needs whole 256x256 patches."""
-    d = tmp_path_factory.mktemp("imgs256")
-    for i in range(3):
-        Image.fromarray(photo[i * 60: i * 60 + 256, i * 50: i * 50 + 288]).save(d / f"{i}.png")
-    return d
+    return write_crops(tmp_path_factory.mktemp("imgs256"), photo, (256, 288), (60, 50))
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,9 @@ def _act(kind: Activation, ch: int, inverse: bool) -> nn.Module:
     return GDN(ch, inverse=inverse) if kind == "gdn" else nn.ReLU(inplace=True)
 
 
+CDF_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")  # the entropy coders' table buffers
+
+
 class ScaleHyperprior(CompressionModel):
     """Analysis g_a, synthesis g_s, hyper transforms h_a/h_s, EntropyBottleneck for z, zero-mean
     GaussianConditional for y."""
@@ -91,9 +94,22 @@ class ScaleHyperprior(CompressionModel):
             scale_table = get_scale_table()
         return super().update(scale_table=scale_table, force=force, update_quantiles=update_quantiles)
 
+    def load_state_dict(self, state_dict, strict: bool = True):  # type: ignore[override]
+        """CompressAI's load, after giving the entropy-coder tables the incoming shapes: `update()` rebuilds
+        them as a model trains, and CompressAI resizes only empty ones, so a model that already holds tables
+        (e.g. from `--init` weights) could not load a later checkpoint of itself."""
+        own = dict(self.named_buffers())
+        for key, value in state_dict.items():
+            if key.rsplit(".", 1)[-1] in CDF_BUFFERS and key in own and own[key].shape != value.shape:
+                own[key].resize_(value.shape)
+        return super().load_state_dict(state_dict, strict=strict)
+
     @classmethod
-    def from_state_dict(cls, state_dict: dict, activation: Activation = "gdn") -> "ScaleHyperprior":
-        """Infer every width from the weight shapes (works for CompressAI and pruned checkpoints)."""
+    def from_state_dict(cls, state_dict: dict, activation: Activation | None = None) -> "ScaleHyperprior":
+        """Infer every width from the weight shapes (works for CompressAI and pruned checkpoints) and, unless
+        given, the nonlinearity from the GDN parameters (a ReLU model has none)."""
+        if activation is None:
+            activation = "gdn" if "g_a.1.beta" in state_dict else "relu"
         try:
             sd = state_dict
 

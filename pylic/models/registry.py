@@ -104,10 +104,8 @@ def state_for(ref: str, what: str = "weights") -> tuple[dict, Activation | None]
 def load_model(name: str | None = None, checkpoint: str | Path | None = None) -> ScaleHyperprior:
     """A ready-to-code model (eval mode, CDF tables built) by registry name and/or checkpoint path."""
     if checkpoint is not None:
-        state = load_checkpoint_state(checkpoint)
-        # a bare checkpoint says which nonlinearity it has by its GDN parameters (ReLU students have none)
-        activation = get_spec(name).config.activation if name else ("gdn" if "g_a.1.beta" in state else "relu")
-        model = ScaleHyperprior.from_state_dict(state, activation)
+        activation = get_spec(name).config.activation if name else None  # None: from the GDN parameters
+        model = ScaleHyperprior.from_state_dict(load_checkpoint_state(checkpoint), activation)
     else:
         spec = get_spec(name or DEFAULT_MODEL)
         if spec.weights_path is not None:
